@@ -1,0 +1,4 @@
+export { ConfigError } from "./errors.ts";
+export { environmentName, type LoadConfigOptions, type LoadedConfig, loadConfig } from "./load.ts";
+export { redactConfig, redactUrl } from "./redact.ts";
+export { type Config, ConfigSchema, SECRET_KEYS } from "./schema.ts";

@@ -1,0 +1,13 @@
+import type { Config } from "./schema.ts";
+
+/** A copy of the configuration with secrets masked, for `parley config check` and start-up logs. */
+export function redactConfig(config: Config): Config {
+  const copy = structuredClone(config) as Config;
+  copy.database.url = redactUrl(copy.database.url);
+  return copy;
+}
+
+/** postgres://parley:secret@db/parley → postgres://parley:*****@db/parley */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, "$1*****@");
+}

@@ -1,0 +1,156 @@
+import Type, { type Static } from "typebox";
+
+/**
+ * The configuration schema: every key Parley reads, its type, its range and its default. This
+ * file is the single place where defaults live; `parley.example.toml` documents the same keys.
+ * Key names are stable: the `PARLEY_<SECTION>_<KEY>` environment overrides are derived from them.
+ */
+
+const Port = (defaultPort: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort, description });
+
+const Host = (defaultHost: string, description: string) =>
+  Type.String({ minLength: 1, default: defaultHost, description });
+
+const section = <T extends Type.TProperties>(properties: T, description: string) =>
+  Type.Object(properties, { additionalProperties: false, default: {}, description });
+
+export const LogSection = section(
+  {
+    level: Type.Union(
+      [
+        Type.Literal("fatal"),
+        Type.Literal("error"),
+        Type.Literal("warn"),
+        Type.Literal("info"),
+        Type.Literal("debug"),
+        Type.Literal("trace"),
+        Type.Literal("silent"),
+      ],
+      { default: "info", description: "Lowest level written." },
+    ),
+    format: Type.Union([Type.Literal("auto"), Type.Literal("json"), Type.Literal("pretty")], {
+      default: "auto",
+      description: "json, pretty, or auto (pretty on a terminal, JSON otherwise).",
+    }),
+  },
+  "Logging.",
+);
+
+export const DatabaseSection = section(
+  {
+    url: Type.String({
+      default: "",
+      pattern: "^$|^sqlite:.+|^postgres(ql)?://.+",
+      allowed: 'empty, "sqlite:<path>", "sqlite::memory:" or "postgres://user:password@host:port/database"',
+      description:
+        'Where data is stored: "sqlite:<path>" (a file; relative paths are under data_dir), "sqlite::memory:", or "postgres://user:pass@host:port/db". Empty means sqlite:parley.db under data_dir.',
+    }),
+    pool_size: Type.Integer({
+      minimum: 1,
+      maximum: 200,
+      default: 10,
+      description: "PostgreSQL connections per node.",
+    }),
+  },
+  "Storage backend.",
+);
+
+export const HttpSection = section(
+  {
+    host: Host("127.0.0.1", "Address the REST API, portal and /metrics listen on."),
+    port: Port(8080, "TCP port of the REST API, portal and /metrics (0 picks a free port)."),
+    trust_proxy: Type.Boolean({
+      default: false,
+      description: "Take the client address from X-Forwarded-For (set when behind a reverse proxy).",
+    }),
+  },
+  "HTTP: REST API, OpenAPI document, web portal, health and metrics.",
+);
+
+export const SipSection = section(
+  {
+    host: Host("0.0.0.0", "Address SIP listens on (UDP and TCP)."),
+    port: Port(5060, "SIP port for UDP and TCP."),
+    tls_port: Port(5061, "SIP over TLS port."),
+    ws_port: Port(8088, "SIP over WebSocket port (RFC 7118)."),
+    domain: Type.String({
+      minLength: 1,
+      pattern: "^[A-Za-z0-9.-]+$",
+      allowed: "a host name (letters, digits, dots and hyphens)",
+      default: "localhost",
+      description: "The default SIP domain, created on first start; also the digest realm of its users.",
+    }),
+  },
+  "SIP signalling.",
+);
+
+export const MediaSection = section(
+  {
+    address: Host("0.0.0.0", "Local address RTP sockets bind to."),
+    public_address: Type.String({
+      default: "",
+      description:
+        "Address written into SDP when it differs from the bind address (NAT); empty uses address.",
+    }),
+    rtp_port_min: Type.Integer({
+      minimum: 1024,
+      maximum: 65535,
+      default: 20000,
+      description: "Lowest RTP port.",
+    }),
+    rtp_port_max: Type.Integer({
+      minimum: 1024,
+      maximum: 65535,
+      default: 30000,
+      description: "Highest RTP port.",
+    }),
+  },
+  "RTP media.",
+);
+
+export const ImapSection = section(
+  {
+    host: Host("0.0.0.0", "Address the IMAP4rev1 voicemail server listens on."),
+    port: Port(1143, "IMAP port."),
+  },
+  "IMAP4rev1 access to voice mailboxes.",
+);
+
+export const SmtpSection = section(
+  {
+    host: Host("0.0.0.0", "Address the server-to-server voicemail receiver listens on."),
+    port: Port(2525, "SMTP port for voicemail delivery between servers."),
+  },
+  "SMTP voicemail delivery between servers.",
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    data_dir: Type.String({
+      minLength: 1,
+      default: "./var",
+      description:
+        "Directory for the SQLite database, recordings and voicemail; relative to the working directory.",
+    }),
+    shutdown_timeout: Type.Number({
+      minimum: 0,
+      maximum: 3600,
+      default: 3,
+      description: "Seconds a stopping node waits for in-flight work before it closes connections.",
+    }),
+    log: LogSection,
+    database: DatabaseSection,
+    http: HttpSection,
+    sip: SipSection,
+    media: MediaSection,
+    imap: ImapSection,
+    smtp: SmtpSection,
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Keys whose values are secrets; `parley config check` masks them. */
+export const SECRET_KEYS: readonly string[] = ["database.url"];

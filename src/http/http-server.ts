@@ -1,0 +1,92 @@
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { ApiTokenIssuer, SubscriberDirectory } from "../directory/index.ts";
+import type { Logger } from "../kernel/log.ts";
+import type { Registry } from "../kernel/metrics.ts";
+import { requireAdminToken } from "./plugins/bearer-auth.ts";
+import { installErrorResponses } from "./plugins/error-responses.ts";
+import { installHttpMetrics } from "./plugins/http-metrics.ts";
+import { domainRoutes } from "./routes/domains.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { userRoutes } from "./routes/users.ts";
+
+export interface HttpServerOptions {
+  logger: Logger;
+  metrics: Registry;
+  directory: SubscriberDirectory;
+  tokens: ApiTokenIssuer;
+  /** Readiness probe, see /readyz. */
+  ready: () => Promise<void>;
+  trustProxy?: boolean;
+  /** Version shown in the OpenAPI document. */
+  version: string;
+}
+
+const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Builds the HTTP server: REST API under /api/v1 (admin bearer token), OpenAPI document and UI at
+ * /api/docs, /healthz, /readyz and /metrics. It does not listen; ParleyNode does, so tests can use
+ * inject() on the same instance.
+ */
+export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    // An incoming X-Request-Id is kept (so a proxy's id follows the request); otherwise a new one.
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Probes and scrapes arrive every few seconds; logging each would bury the lines that matter.
+    logController: new LogController({
+      disableRequestLogging: (request: { url?: string }) =>
+        QUIET_PATHS.has((request.url ?? "").split("?")[0] ?? ""),
+    }),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  installErrorResponses(app);
+  installHttpMetrics(app, options.metrics);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Parley REST API",
+        version: options.version,
+        description:
+          "Provisioning and operation of a Parley VoIP node. Every /api/v1 route needs an admin bearer token.",
+      },
+      components: { securitySchemes: { bearerToken: { type: "http", scheme: "bearer" } } },
+      tags: [
+        { name: "users", description: "Subscribers" },
+        { name: "domains", description: "SIP domains" },
+        { name: "health", description: "Liveness and readiness" },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+
+  healthRoutes(app, { ready: options.ready });
+  await app.register(
+    async (api) => {
+      requireAdminToken(api, options.tokens);
+      api.addHook("onRoute", (route) => {
+        route.schema = { ...route.schema, security: [{ bearerToken: [] }] };
+      });
+      await api.register(userRoutes, { directory: options.directory });
+      await api.register(domainRoutes, { directory: options.directory });
+    },
+    { prefix: "/api/v1" },
+  );
+  return app;
+}

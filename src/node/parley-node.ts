@@ -1,0 +1,114 @@
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "../config/index.ts";
+import { buildHttpServer } from "../http/index.ts";
+import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
+import type { Logger } from "../kernel/log.ts";
+import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
+import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
+import { PARLEY_VERSION } from "./version.ts";
+
+export interface ParleyNodeOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export type ParleyNodeState = "New" | "Starting" | "Running" | "Stopping" | "Stopped";
+
+/**
+ * The composition root: builds every module from the configuration, starts them in dependency
+ * order (storage → directory → HTTP) and stops them in reverse. Stopping first closes the
+ * listeners, then waits up to `shutdown_timeout` seconds for in-flight requests, then closes
+ * storage, so that nothing half-written is left behind.
+ */
+export class ParleyNode {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Registry;
+  #state: ParleyNodeState = "New";
+  #opened: OpenedDirectory | undefined;
+  #http: FastifyInstance | undefined;
+
+  constructor(options: ParleyNodeOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.clock = options.clock ?? new SystemClock();
+    this.metrics = createMetricsRegistry();
+  }
+
+  get state(): ParleyNodeState {
+    return this.#state;
+  }
+
+  /** The bound HTTP address; only while running. */
+  get httpAddress(): AddressInfo {
+    const address = this.#http?.server.address();
+    if (!address || typeof address === "string") throw new Error("the HTTP server is not listening");
+    return address;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== "New") throw new Error(`start() in state ${this.#state}`);
+    this.#state = "Starting";
+    const { config, logger } = this;
+    try {
+      this.#opened = await openDirectory(config, { logger, clock: this.clock });
+      const { database, directory, tokens } = this.#opened;
+      logger.info({ backend: database.backend, domain: this.#opened.defaultDomain.name }, "storage ready");
+      this.#http = await buildHttpServer({
+        logger,
+        metrics: this.metrics,
+        directory,
+        tokens,
+        version: PARLEY_VERSION,
+        trustProxy: config.http.trust_proxy,
+        ready: async () => {
+          if (this.#state !== "Running") throw new Error(`node is ${this.#state}`);
+          await database.ping();
+        },
+      });
+      await this.#http.listen({
+        host: config.http.host,
+        port: config.http.port,
+        listenTextResolver: (address) => `http listening at ${address}`,
+      });
+      const { address, port } = this.httpAddress;
+      this.#state = "Running";
+      logger.info({ http: { address, port }, version: PARLEY_VERSION }, "parley running");
+    } catch (error) {
+      await this.#release();
+      this.#state = "Stopped";
+      throw error;
+    }
+  }
+
+  /** Graceful stop; a second call waits for the first. */
+  async stop(): Promise<void> {
+    if (this.#state === "Stopped" || this.#state === "Stopping") return;
+    this.#state = "Stopping";
+    this.logger.info({ timeoutSeconds: this.config.shutdown_timeout }, "stopping");
+    const http = this.#http;
+    if (http) {
+      const graceMs = this.config.shutdown_timeout * 1000;
+      let timer: TimerHandle | undefined;
+      const expired = new Promise<false>((resolve) => {
+        timer = this.clock.setTimer(graceMs, () => resolve(false));
+      });
+      const drained = await Promise.race([http.close().then(() => true as const), expired]);
+      timer?.cancel();
+      if (!drained) {
+        this.logger.warn("in-flight requests did not finish in time; closing their connections");
+        http.server.closeAllConnections();
+      }
+    }
+    await this.#release();
+    this.#state = "Stopped";
+    this.logger.info("stopped");
+  }
+
+  async #release(): Promise<void> {
+    await this.#opened?.database.close();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Row types of every table, as Kysely sees them. Column types are the common subset of SQLite
+ * and PostgreSQL: text ids (UUIDs made by Parley), ISO-8601 UTC text timestamps (they sort as
+ * text), and integer 0/1 flags.
+ */
+export interface Tables {
+  domains: DomainRow;
+  users: UserRow;
+  phone_numbers: PhoneNumberRow;
+  api_tokens: ApiTokenRow;
+}
+
+export interface DomainRow {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface UserRow {
+  id: string;
+  domain_id: string;
+  extension: string;
+  display_name: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+  web_password_hash: string | null;
+  feature_recording: number;
+  feature_voicemail: number;
+  feature_background_call: number;
+  feature_click_to_call: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PhoneNumberRow {
+  number: string;
+  user_id: string;
+  position: number;
+}
+
+export interface ApiTokenRow {
+  id: string;
+  name: string;
+  admin: number;
+  secret_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
