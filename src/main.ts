@@ -38,9 +38,10 @@ function readSecret(prompt: string): Promise<string> {
   }
   return new Promise((resolve) => {
     rl.once("line", (line) => {
+      // Resolve first: close() emits "close" synchronously, whose handler would resolve "".
+      resolve(line);
       rl.close();
       if (process.stdin.isTTY) process.stderr.write("\n");
-      resolve(line);
     });
     rl.once("close", () => resolve(""));
   });

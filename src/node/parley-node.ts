@@ -5,6 +5,7 @@ import { buildHttpServer } from "../http/index.ts";
 import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
+import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { PARLEY_VERSION } from "./version.ts";
 
@@ -69,15 +70,20 @@ export class ParleyNode {
           await database.ping();
         },
       });
-      await this.#http.listen({
-        host: config.http.host,
-        port: config.http.port,
-        listenTextResolver: (address) => `http listening at ${address}`,
-      });
+      await this.#http
+        .listen({
+          host: config.http.host,
+          port: config.http.port,
+          listenTextResolver: (address) => `http listening at ${address}`,
+        })
+        .catch((error: unknown) => {
+          throw new ListenError("HTTP", "http.host, http.port", config.http.host, config.http.port, error);
+        });
       const { address, port } = this.httpAddress;
       this.#state = "Running";
       logger.info({ http: { address, port }, version: PARLEY_VERSION }, "parley running");
     } catch (error) {
+      await this.#http?.close().catch(() => {});
       await this.#release();
       this.#state = "Stopped";
       throw error;

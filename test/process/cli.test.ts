@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { ParleyProcess, runParley } from "../support/parley-process.ts";
+
+describe("parley CLI", () => {
+  test("user add, then GET /api/v1/users with an admin token lists the user; without a token 401", async (t) => {
+    const cwd = mkdtempSync(join(tmpdir(), "parley-cli-"));
+    const added = await runParley(["user", "add", "1001", "--password", "s3cret", "--name", "Alice"], {
+      cwd,
+    });
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /^added 1001\t"Alice"/);
+    assert.doesNotMatch(added.stdout, /SIP password/, "a given password is not printed");
+
+    const token = await runParley(["token", "create", "--admin"], { cwd });
+    assert.equal(token.code, 0, token.stderr);
+    const secret = token.stdout.trim();
+    assert.match(secret, /^parley_[A-Za-z0-9_-]{43}$/);
+
+    const proc = ParleyProcess.start({ cwd, env: { PARLEY_HTTP_PORT: "0" } });
+    t.after(() => proc.kill());
+    const base = `http://127.0.0.1:${await proc.httpPort()}`;
+    const listed = await fetch(`${base}/api/v1/users`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal(listed.status, 200);
+    const body = (await listed.json()) as {
+      users: Array<{ extension: string; displayName: string }>;
+      total: number;
+    };
+    assert.equal(body.total, 1);
+    assert.deepEqual(
+      body.users.map((u) => [u.extension, u.displayName]),
+      [["1001", "Alice"]],
+    );
+
+    const anonymous = await fetch(`${base}/api/v1/users`);
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get("content-type") ?? "", /application\/json/);
+    assert.deepEqual(await anonymous.json(), {
+      error: { code: "HTTP_UNAUTHORIZED", message: "missing bearer token" },
+    });
+    assert.ok(
+      proc.lines.some((l) => typeof l.reqId === "string" && l.msg === "request completed"),
+      "HTTP log lines carry the request id",
+    );
+  });
+
+  test("user list, passwd (from standard input), remove, and token revoke", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "parley-cli-"));
+    const generated = await runParley(
+      ["user", "add", "2001", "--number", "+15557770001", "--feature", "voicemail"],
+      { cwd },
+    );
+    assert.equal(generated.code, 0, generated.stderr);
+    assert.match(generated.stdout, /^SIP password: [A-Za-z0-9_-]{16}$/m);
+
+    const listed = await runParley(["user", "list", "--json"], { cwd });
+    const user = JSON.parse(listed.stdout.trim());
+    assert.deepEqual(user.phoneNumbers, ["+15557770001"]);
+    assert.equal(user.features.voicemail, true);
+
+    const passwd = await runParley(["user", "passwd", "2001"], { cwd, input: "new-secret\n" });
+    assert.equal(passwd.code, 0, passwd.stderr);
+    assert.match(passwd.stdout, /SIP password changed for 2001/);
+
+    const missing = await runParley(["user", "remove", "9999"], { cwd });
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim(), "parley: no user 9999");
+    assert.equal((await runParley(["user", "remove", "2001"], { cwd })).code, 0);
+    assert.equal((await runParley(["user", "list"], { cwd })).stdout, "");
+
+    const dup = await runParley(["user", "add", "bad ext"], { cwd });
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /^parley: extension must be 1 to 64 letters/);
+
+    await runParley(["token", "create", "--admin", "--name", "ci"], { cwd });
+    const tokens = await runParley(["token", "list"], { cwd });
+    const id = tokens.stdout.split("\t")[0] ?? "";
+    assert.match(tokens.stdout, /\tci\tadmin\t/);
+    assert.equal((await runParley(["token", "revoke", id], { cwd })).code, 0);
+    assert.match((await runParley(["token", "list"], { cwd })).stdout, /revoked /);
+    assert.equal((await runParley(["token", "create"], { cwd })).code, 1, "only admin tokens exist so far");
+  });
+
+  test("config check prints the effective configuration with secrets masked; version prints the version", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "parley-cli-"));
+    const check = await runParley(["config", "check"], {
+      cwd,
+      env: { PARLEY_DATABASE_URL: "postgres://parley:hunter2@db.internal/parley", PARLEY_SIP_PORT: "5070" },
+    });
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /url = "postgres:\/\/parley:\*\*\*\*\*@db\.internal\/parley"/);
+    assert.doesNotMatch(check.stdout, /hunter2/);
+    assert.match(check.stdout, /\[sip\][^[]*port = 5070/);
+    const version = await runParley(["version"], { cwd });
+    assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+/);
+  });
+});
