@@ -18,7 +18,7 @@ async function failedStart(cwd: string, args: string[] = [], env: Record<string,
   assert.equal(result.stdout, "", "nothing starts, nothing is logged");
   const lines = result.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, `one line, got:\n${result.stderr}`);
-  return lines[0];
+  return lines[0] ?? "";
 }
 
 describe("a bad configuration stops the start", () => {
