@@ -57,7 +57,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     const first = Value.Errors(ConfigSchema, withDefaults)[0];
     throw new ConfigError(`config error: ${first?.instancePath ?? ""}: ${first?.message ?? "invalid"}`);
   }
-  const config = withDefaults as Config;
+  // TOML tables have a null prototype; a plain clone gives every caller ordinary objects.
+  const config = structuredClone(withDefaults) as Config;
   checkRelations(config);
   derive(config, cwd);
   return { config: deepFreeze(config), file };
