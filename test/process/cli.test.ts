@@ -94,6 +94,9 @@ describe("parley CLI", () => {
     assert.match(check.stdout, /url = "postgres:\/\/parley:\*\*\*\*\*@db\.internal\/parley"/);
     assert.doesNotMatch(check.stdout, /hunter2/);
     assert.match(check.stdout, /\[sip\][^[]*port = 5070/);
+    const migrate = await runParley(["migrate"], { cwd });
+    assert.equal(migrate.code, 0, migrate.stderr);
+    assert.equal(migrate.stdout.trim(), "database schema is current (sqlite)");
     const version = await runParley(["version"], { cwd });
     assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+/);
   });
