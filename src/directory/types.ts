@@ -60,17 +60,8 @@ export interface StoredUser extends User {
   webPasswordHash: string | null;
 }
 
-export interface NewUserRecord {
-  id: string;
-  domainId: string;
-  extension: string;
-  displayName: string;
-  phoneNumbers: string[];
-  features: UserFeatures;
-  credentials: DigestCredentials;
-  webPasswordHash: string | null;
-  createdAt: string;
-}
+/** What a store is given to create a user: the stored form before anything derived from it exists. */
+export type NewUserRecord = Omit<StoredUser, "hasWebPassword" | "updatedAt">;
 
 export interface UserPatch {
   displayName?: string;
