@@ -1,0 +1,3 @@
+/** The SIP stack's public surface; nothing outside sip/ imports a deeper path. */
+export { SipParseError } from "./errors.ts";
+export * from "./messages/index.ts";

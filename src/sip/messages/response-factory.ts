@@ -1,0 +1,57 @@
+import { randomBytes } from "node:crypto";
+import { NameAddr } from "./headers/name-addr.ts";
+import type { SipRequest } from "./sip-request.ts";
+import { SipResponse } from "./sip-response.ts";
+
+export interface ResponseOptions {
+  reason?: string;
+  /** To tag for a response above 100 whose request had none (§8.2.6.2). */
+  toTag?: string;
+  headers?: Array<[string, string]>;
+  body?: Buffer;
+}
+
+/** A new random tag (§19.3: "at least 32 bits of randomness"). */
+export function newTag(): string {
+  return randomBytes(6).toString("hex");
+}
+
+/**
+ * Builds a response to `request` as RFC 3261 §8.2.6.2 says: "The From field of the response
+ * MUST equal the From header field of the request. The Call-ID … MUST equal … The CSeq … MUST
+ * equal … The Via header field values in the response MUST equal the Via header field values in
+ * the request and MUST maintain the same ordering." A To tag is added to every response above
+ * 100 when the request had none. Header values are copied as written, so a request with other
+ * broken headers can still be answered.
+ */
+export function createResponse(
+  request: SipRequest,
+  status: number,
+  options: ResponseOptions = {},
+): SipResponse {
+  const response = new SipResponse({ status, reason: options.reason });
+  const h = request.headers;
+  for (const via of h.lines("via")) response.headers.append("Via", via);
+  response.headers.append("From", h.get("from") ?? "");
+  response.headers.append("To", toWithTag(h.get("to") ?? "", status, options.toTag));
+  response.headers.append("Call-ID", h.get("call-id") ?? "");
+  response.headers.append("CSeq", h.get("cseq") ?? "");
+  // §8.2.6.1: a 100 Trying copies Timestamp.
+  const timestamp = h.get("timestamp");
+  if (status === 100 && timestamp !== undefined) response.headers.append("Timestamp", timestamp);
+  for (const [name, value] of options.headers ?? []) response.headers.append(name, value);
+  if (options.body) response.body = options.body;
+  return response;
+}
+
+function toWithTag(to: string, status: number, tag: string | undefined): string {
+  if (status === 100) return to;
+  try {
+    const parsed = NameAddr.parse(to, "To");
+    if (parsed.tag !== undefined) return to;
+    parsed.tag = tag ?? newTag();
+    return parsed.toString();
+  } catch {
+    return to;
+  }
+}
