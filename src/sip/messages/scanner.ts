@@ -71,8 +71,7 @@ export function parseParams(
     const name = (eq < 0 ? raw : raw.slice(0, eq)).trim();
     if (!TOKEN.test(name)) fail(`${what}: bad parameter name`);
     const value = eq < 0 ? null : raw.slice(eq + 1).trim();
-    if (value?.startsWith('"') && unquote(value) === undefined)
-      fail(`${what}: bad quoted parameter`);
+    if (value?.startsWith('"') && unquote(value) === undefined) fail(`${what}: bad quoted parameter`);
     params.set(name.toLowerCase(), value);
   }
   return params;

@@ -82,8 +82,8 @@ describe("parseSipMessage", () => {
     assert.ok(contacts !== "*");
     assert.equal(contacts.length, 2);
     assert.equal(contacts[0]?.params.get("expires"), "60");
-    assert.equal((contacts[0]?.uri as SipUri).transport, "udp");
-    assert.equal((contacts[1]?.uri as SipUri).scheme, "sips");
+    assert.equal((contacts[0]?.uri as SipUri | undefined)?.transport, "udp");
+    assert.equal((contacts[1]?.uri as SipUri | undefined)?.scheme, "sips");
   });
 
   test("accepts compact header forms, odd case, leading CRLFs, bare LF line ends and space before the colon", () => {
