@@ -1,3 +1,4 @@
 /** The SIP stack's public surface; nothing outside sip/ imports a deeper path. */
 export { SipParseError } from "./errors.ts";
 export * from "./messages/index.ts";
+export * from "./transactions/index.ts";
