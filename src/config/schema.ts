@@ -74,6 +74,48 @@ export const SipSection = section(
     port: Port(5060, "SIP port for UDP and TCP."),
     tls_port: Port(5061, "SIP over TLS port."),
     ws_port: Port(8088, "SIP over WebSocket port (RFC 7118)."),
+    t1: Type.Integer({
+      minimum: 50,
+      maximum: 10_000,
+      default: 500,
+      description: "RFC 3261 T1 in ms: RTT estimate; retransmission timers start here.",
+    }),
+    t2: Type.Integer({
+      minimum: 500,
+      maximum: 60_000,
+      default: 4000,
+      description: "RFC 3261 T2 in ms: longest retransmission interval.",
+    }),
+    t4: Type.Integer({
+      minimum: 500,
+      maximum: 60_000,
+      default: 5000,
+      description: "RFC 3261 T4 in ms: how long a message may stay in the network.",
+    }),
+    max_message_bytes: Type.Integer({
+      minimum: 1500,
+      maximum: 1_048_576,
+      default: 65_535,
+      description: "Largest SIP message accepted; larger ones get 513.",
+    }),
+    max_headers: Type.Integer({
+      minimum: 16,
+      maximum: 4096,
+      default: 256,
+      description: "Most header lines in one message; more get 400.",
+    }),
+    max_line_bytes: Type.Integer({
+      minimum: 256,
+      maximum: 1_048_576,
+      default: 8192,
+      description: "Longest request line or header line; longer gets 414 or 400.",
+    }),
+    tcp_idle_timeout: Type.Integer({
+      minimum: 10,
+      maximum: 86_400,
+      default: 3600,
+      description: "Seconds before an idle TCP/TLS/WebSocket connection is closed.",
+    }),
     domain: Type.String({
       minLength: 1,
       pattern: "^[A-Za-z0-9.-]+$",

@@ -5,6 +5,7 @@ import { buildHttpServer } from "../http/index.ts";
 import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
+import { SipStack } from "../sip/index.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { PARLEY_VERSION } from "./version.ts";
@@ -31,6 +32,8 @@ export class ParleyNode {
   #state: ParleyNodeState = "New";
   #opened: OpenedDirectory | undefined;
   #http: FastifyInstance | undefined;
+  #sip: SipStack | undefined;
+  #sipAddresses: { udp?: AddressInfo; tcp?: AddressInfo } = {};
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -48,6 +51,17 @@ export class ParleyNode {
     const address = this.#http?.server.address();
     if (!address || typeof address === "string") throw new Error("the HTTP server is not listening");
     return address;
+  }
+
+  /** The bound SIP addresses (UDP and TCP); only while running. */
+  get sipAddresses(): { udp?: AddressInfo; tcp?: AddressInfo } {
+    return this.#sipAddresses;
+  }
+
+  /** The SIP stack, for modules that add method handlers. */
+  get sip(): SipStack {
+    if (!this.#sip) throw new Error("the SIP stack is not running");
+    return this.#sip;
   }
 
   async start(): Promise<void> {
@@ -79,9 +93,28 @@ export class ParleyNode {
         .catch((error: unknown) => {
           throw new ListenError("HTTP", "http.host, http.port", config.http.host, config.http.port, error);
         });
+      this.#sip = new SipStack({
+        host: config.sip.host,
+        port: config.sip.port,
+        limits: {
+          maxMessageBytes: config.sip.max_message_bytes,
+          maxHeaderCount: config.sip.max_headers,
+          maxLineBytes: config.sip.max_line_bytes,
+        },
+        timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4 },
+        idleTimeoutMs: config.sip.tcp_idle_timeout * 1000,
+        clock: this.clock,
+        logger,
+        metrics: this.metrics,
+        product: `Parley/${PARLEY_VERSION}`,
+      });
+      this.#sipAddresses = await this.#sip.start().catch((error: unknown) => {
+        throw new ListenError("SIP", "sip.host, sip.port", config.sip.host, config.sip.port, error);
+      });
       const { address, port } = this.httpAddress;
       this.#state = "Running";
-      logger.info({ http: { address, port }, version: PARLEY_VERSION }, "parley running");
+      const sip = { udp: this.#sipAddresses.udp?.port, tcp: this.#sipAddresses.tcp?.port };
+      logger.info({ http: { address, port }, sip, version: PARLEY_VERSION }, "parley running");
     } catch (error) {
       await this.#http?.close().catch(() => {});
       await this.#release();
@@ -115,6 +148,7 @@ export class ParleyNode {
   }
 
   async #release(): Promise<void> {
+    await this.#sip?.stop();
     await this.#opened?.database.close();
   }
 }

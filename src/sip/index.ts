@@ -2,3 +2,5 @@
 export { SipParseError } from "./errors.ts";
 export * from "./messages/index.ts";
 export * from "./transactions/index.ts";
+export * from "./transports/index.ts";
+export * from "./user-agent/index.ts";

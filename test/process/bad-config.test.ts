@@ -13,7 +13,11 @@ function workdir(toml?: string): string {
 
 /** The start fails with exit code 78 (EX_CONFIG) and exactly one line on stderr. */
 async function failedStart(cwd: string, args: string[] = [], env: Record<string, string> = {}) {
-  const result = await runParley([...args, "serve"], { cwd, env: { PARLEY_HTTP_PORT: "0", ...env } });
+  const result = await runParley([...args, "serve"], {
+    cwd,
+    env: { PARLEY_HTTP_PORT: "0", PARLEY_SIP_PORT: undefined, ...env },
+    timeoutMs: 20_000,
+  });
   assert.equal(result.code, 78, `exit code; stderr: ${result.stderr}`);
   assert.equal(result.stdout, "", "nothing starts, nothing is logged");
   const lines = result.stderr.trimEnd().split("\n");

@@ -5,13 +5,19 @@ import { fileURLToPath } from "node:url";
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const PARLEY_BIN = fileURLToPath(new URL("../../bin/parley.js", import.meta.url));
 
-/** The environment a spawned Parley gets: the test's, minus PARLEY_* settings that would leak in. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/**
+ * The environment a spawned Parley gets: the test's, minus PARLEY_* settings that would leak in,
+ * with SIP on a free port so tests never collide on 5060 or with each other. A key given as
+ * undefined in `extra` is removed.
+ */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith("PARLEY_")) env[key] = value;
   }
-  return { ...env, PARLEY_LOG_FORMAT: "json", ...extra };
+  const merged: NodeJS.ProcessEnv = { ...env, PARLEY_LOG_FORMAT: "json", PARLEY_SIP_PORT: "0", ...extra };
+  for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
+  return merged;
 }
 
 export interface CliResult {
@@ -23,7 +29,7 @@ export interface CliResult {
 /** Runs one `parley …` command to completion. */
 export async function runParley(
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; input?: string },
+  options: { cwd: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number },
 ): Promise<CliResult> {
   const child = spawn(process.execPath, [PARLEY_BIN, ...args], {
     cwd: options.cwd,
@@ -39,7 +45,10 @@ export async function runParley(
     stderr += chunk;
   });
   child.stdin.end(options.input ?? "");
+  // A command that should have finished but did not (a server that started by mistake) is killed.
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
   const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
   return { code, stdout, stderr };
 }
 
@@ -74,7 +83,7 @@ export class ParleyProcess {
   /** Starts `node bin/parley.js <args>`; `command` overrides that (e.g. ["npm", "start"]). */
   static start(options: {
     cwd: string;
-    env?: Record<string, string>;
+    env?: Record<string, string | undefined>;
     args?: string[];
     command?: [string, ...string[]];
   }): ParleyProcess {

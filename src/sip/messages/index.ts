@@ -10,6 +10,7 @@ export {
   type SipParseLimits,
 } from "./parser.ts";
 export { createResponse, newTag, type ResponseOptions } from "./response-factory.ts";
+export { splitList } from "./scanner.ts";
 export { SipHeaders } from "./sip-headers.ts";
 export { SipMessage } from "./sip-message.ts";
 export { SipRequest } from "./sip-request.ts";

@@ -60,6 +60,10 @@ export function parseSipMessage(
     note(new SipParseError("Message Too Large", `${data.length} bytes`, 513));
   }
 
+  if (request && Buffer.byteLength(startLine) > limits.maxLineBytes) {
+    note(new SipParseError("Request-URI Too Long", `request line over ${limits.maxLineBytes} bytes`, 414));
+  }
+
   let count = 0;
   for (const line of unfold(lines.slice(1))) {
     const colon = line.indexOf(":");
@@ -154,7 +158,8 @@ function bodyOf(data: Buffer, bodyStart: number, headers: SipHeaders): Buffer {
   const values = new Set(rows.map((r) => r.trim()));
   if (values.size > 1) throw new SipParseError("Bad Content-Length", "conflicting values");
   const text = [...values][0] as string;
-  if (!/^\d{1,10}$/.test(text)) throw new SipParseError("Bad Content-Length", "not a number");
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new SipParseError("Bad Content-Length", "not a number");
   const length = Number(text);
   if (length > available) {
     throw new SipParseError("Bad Content-Length", `${length} bytes announced, ${available} received`);
@@ -176,8 +181,13 @@ function checkMandatory(message: SipMessageUnion): void {
       throw new SipParseError("Bad Request-URI", (error as Error).message);
     }
     void message.maxForwards;
+    void message.expires;
     if (cseq.method !== message.method)
       throw new SipParseError("Bad CSeq", "method differs from the request's");
+    // §10.2.2: "*" is only meaningful in REGISTER (to remove every binding).
+    if (message.headers.has("contact") && message.contacts === "*" && message.method !== "REGISTER") {
+      throw new SipParseError("Bad Contact", "* is only allowed in REGISTER");
+    }
   }
 }
 

@@ -32,10 +32,15 @@ export function createResponse(
   const response = new SipResponse({ status, reason: options.reason });
   const h = request.headers;
   for (const via of h.lines("via")) response.headers.append("Via", via);
-  response.headers.append("From", h.get("from") ?? "");
-  response.headers.append("To", toWithTag(h.get("to") ?? "", status, options.toTag));
-  response.headers.append("Call-ID", h.get("call-id") ?? "");
-  response.headers.append("CSeq", h.get("cseq") ?? "");
+  // A header the request lacks stays out of the response (a 400 that answers "Missing From").
+  const from = h.get("from");
+  const to = h.get("to");
+  const callId = h.get("call-id");
+  const cseq = h.get("cseq");
+  if (from !== undefined) response.headers.append("From", from);
+  if (to !== undefined) response.headers.append("To", toWithTag(to, status, options.toTag));
+  if (callId !== undefined) response.headers.append("Call-ID", callId);
+  if (cseq !== undefined) response.headers.append("CSeq", cseq);
   // §8.2.6.1: a 100 Trying copies Timestamp.
   const timestamp = h.get("timestamp");
   if (status === 100 && timestamp !== undefined) response.headers.append("Timestamp", timestamp);

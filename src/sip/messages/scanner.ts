@@ -72,6 +72,7 @@ export function parseParams(
     if (!TOKEN.test(name)) fail(`${what}: bad parameter name`);
     const value = eq < 0 ? null : raw.slice(eq + 1).trim();
     if (value?.startsWith('"') && unquote(value) === undefined) fail(`${what}: bad quoted parameter`);
+    if (params.has(name.toLowerCase())) fail(`${what}: parameter ${name} given twice`);
     params.set(name.toLowerCase(), value);
   }
   return params;
@@ -81,4 +82,9 @@ export function formatParams(params: ReadonlyMap<string, string | null>): string
   let out = "";
   for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
   return out;
+}
+
+/** The comma-separated values of one header line, outside quotes and <> (§7.3.1). */
+export function splitList(line: string): string[] {
+  return splitOutside(line, ",").map((v) => v.trim());
 }

@@ -47,6 +47,18 @@ export class SipHeaders {
     this.#cache.delete(key);
   }
 
+  /** Replaces the value of the first line of a header (e.g. the top Via after adding received). */
+  replaceFirst(name: string, value: string): void {
+    const key = headerKey(name);
+    const line = this.#lines.find((l) => l.key === key);
+    if (!line) {
+      this.append(canonicalHeaderName(name), value);
+      return;
+    }
+    line.value = value;
+    this.#cache.delete(key);
+  }
+
   remove(name: string): void {
     const key = headerKey(name);
     this.#lines = this.#lines.filter((l) => l.key !== key);

@@ -42,13 +42,13 @@ function contactsOf(h: SipHeaders): NameAddr[] | "*" {
 function maxForwardsOf(h: SipHeaders): number | undefined {
   const value = h.get("max-forwards");
   if (value === undefined) return undefined;
-  if (!/^\s*\d{1,3}\s*$/.test(value) || Number(value) > 255) throw new SipParseError("Bad Max-Forwards");
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) > 255) throw new SipParseError("Bad Max-Forwards");
   return Number(value);
 }
 function expiresOf(h: SipHeaders): number | undefined {
   const value = h.get("expires");
   if (value === undefined) return undefined;
-  if (!/^\s*\d{1,10}\s*$/.test(value)) throw new SipParseError("Bad Expires");
+  if (!/^\s*\d+\s*$/.test(value)) throw new SipParseError("Bad Expires");
   return Math.min(Number(value), 2 ** 32 - 1);
 }
 

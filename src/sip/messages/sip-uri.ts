@@ -97,7 +97,7 @@ export class SipUri {
     if (!isValidHost(host)) fail(`bad host ${JSON.stringify(host)}`);
     let port: number | undefined;
     if (portText !== undefined) {
-      if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) fail("bad port");
+      if (!/^\d+$/.test(portText) || Number(portText) > 65535) fail("bad port");
       port = Number(portText);
     }
     return new SipUri({ scheme, user, password, host, port, params, headers });

@@ -12,7 +12,12 @@ import { FakeClock } from "../../support/fake-clock.ts";
 
 function memoryNode(clock: FakeClock) {
   const { config } = loadConfig({
-    env: { PARLEY_DATABASE_URL: "sqlite::memory:", PARLEY_HTTP_PORT: "0", PARLEY_SHUTDOWN_TIMEOUT: "3" },
+    env: {
+      PARLEY_DATABASE_URL: "sqlite::memory:",
+      PARLEY_HTTP_PORT: "0",
+      PARLEY_SIP_PORT: "0",
+      PARLEY_SHUTDOWN_TIMEOUT: "3",
+    },
   });
   return new ParleyNode({ config, logger: silentLogger(), clock });
 }
@@ -21,7 +26,7 @@ function memoryNode(clock: FakeClock) {
 async function nodeWithToken(clock: FakeClock) {
   const dir = mkdtempSync(join(tmpdir(), "parley-node-"));
   const { config } = loadConfig({
-    env: { PARLEY_DATA_DIR: dir, PARLEY_HTTP_PORT: "0", PARLEY_SHUTDOWN_TIMEOUT: "3" },
+    env: { PARLEY_DATA_DIR: dir, PARLEY_HTTP_PORT: "0", PARLEY_SIP_PORT: "0", PARLEY_SHUTDOWN_TIMEOUT: "3" },
   });
   const opened = await openDirectory(config, { logger: silentLogger(), clock });
   const { secret } = await opened.tokens.issue({ name: "test", admin: true });
@@ -90,7 +95,11 @@ describe("ParleyNode", () => {
     const first = memoryNode(clock);
     await first.start();
     const { config } = loadConfig({
-      env: { PARLEY_DATABASE_URL: "sqlite::memory:", PARLEY_HTTP_PORT: String(first.httpAddress.port) },
+      env: {
+        PARLEY_DATABASE_URL: "sqlite::memory:",
+        PARLEY_HTTP_PORT: String(first.httpAddress.port),
+        PARLEY_SIP_PORT: "0",
+      },
     });
     const second = new ParleyNode({ config, logger: silentLogger(), clock });
     await assert.rejects(

@@ -15,7 +15,7 @@ export class CSeq {
   }
 
   static parse(text: string): CSeq {
-    const match = /^\s*(\d{1,10})\s+(\S+)\s*$/.exec(text);
+    const match = /^\s*(\d+)\s+(\S+)\s*$/.exec(text);
     if (!match) throw new SipParseError("Bad CSeq", "expected <number> <method>");
     const seq = Number(match[1]);
     const method = match[2] as string;

@@ -57,7 +57,7 @@ export class Via {
     if (!isValidHost(host)) fail(`bad sent-by host ${JSON.stringify(host)}`);
     let port: number | undefined;
     if (portText !== undefined) {
-      if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535 || Number(portText) === 0)
+      if (!/^\d+$/.test(portText) || Number(portText) > 65535 || Number(portText) === 0)
         fail("bad sent-by port");
       port = Number(portText);
     }

@@ -1,0 +1,17 @@
+export {
+  addressForSocket,
+  hostForSip,
+  isReliable,
+  type RemoteAddress,
+  type SipProtocol,
+  viaTransport,
+} from "./remote-address.ts";
+export {
+  type ReplyPath,
+  SipTransportLayer,
+  type SipTransportLayerOptions,
+  type TransportUser,
+} from "./sip-transport-layer.ts";
+export { type FramedChunk, StreamFramer } from "./stream-framer.ts";
+export { type SipConnection, TcpTransport } from "./tcp-transport.ts";
+export { UdpTransport } from "./udp-transport.ts";

@@ -1,0 +1,68 @@
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+import type { Clock } from "../../kernel/clock.ts";
+import type { Logger } from "../../kernel/log.ts";
+import type { SipParseLimits } from "../messages/index.ts";
+import { type TimerSettings, TransactionLayer } from "../transactions/index.ts";
+import { SipTransportLayer } from "../transports/index.ts";
+import { UserAgentCore } from "./user-agent-core.ts";
+
+export interface SipStackOptions {
+  host: string;
+  /** UDP and TCP port (0 picks a free one; TCP then takes the same number). */
+  port: number;
+  limits: SipParseLimits;
+  timers: TimerSettings;
+  idleTimeoutMs: number;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Registry;
+  product: string;
+}
+
+/**
+ * The SIP stack assembled bottom-up (RFC 3261 §5): transports → transactions → the user-agent
+ * core, which modules above (registrar, call control) extend with method handlers.
+ */
+export class SipStack {
+  readonly core: UserAgentCore;
+  readonly transactions: TransactionLayer;
+  readonly transports: SipTransportLayer;
+
+  constructor(options: SipStackOptions) {
+    this.core = new UserAgentCore({ logger: options.logger, supported: ["path"], product: options.product });
+    this.transactions = new TransactionLayer({
+      clock: options.clock,
+      timers: options.timers,
+      logger: options.logger,
+      user: this.core,
+    });
+    this.core.attach(this.transactions);
+    const transactions = this.transactions;
+    const core = this.core;
+    this.transports = new SipTransportLayer({
+      host: options.host,
+      udpPort: options.port,
+      tcpPort: options.port,
+      limits: options.limits,
+      idleTimeoutMs: options.idleTimeoutMs,
+      clock: options.clock,
+      logger: options.logger,
+      metrics: options.metrics,
+      user: {
+        receiveRequest: (request, reply) => transactions.receiveRequest(request, reply),
+        receiveResponse: (response) => transactions.receiveResponse(response),
+        receiveInvalidRequest: (partial, error, reply) => core.receiveInvalidRequest(partial, error, reply),
+      },
+    });
+  }
+
+  start(): Promise<{ udp?: AddressInfo; tcp?: AddressInfo }> {
+    return this.transports.start();
+  }
+
+  async stop(): Promise<void> {
+    this.transactions.dispose();
+    await this.transports.close();
+  }
+}
