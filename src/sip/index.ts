@@ -4,3 +4,4 @@ export * from "./messages/index.ts";
 export * from "./transactions/index.ts";
 export * from "./transports/index.ts";
 export * from "./user-agent/index.ts";
+export * from "./auth/index.ts";
