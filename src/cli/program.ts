@@ -5,6 +5,7 @@ import { redactConfig } from "../config/index.ts";
 import { createLogger } from "../kernel/log.ts";
 import { openApiDocument, PARLEY_VERSION, ParleyNode } from "../node/index.ts";
 import { type CliOutput, configOf, withDirectory } from "./context.ts";
+import { registrationCommands } from "./registration-commands.ts";
 import { tokenCommands } from "./token-commands.ts";
 import { userCommands } from "./user-commands.ts";
 
@@ -40,6 +41,7 @@ export function buildProgram(io: ProgramIo): Command {
 
   userCommands(program, io);
   tokenCommands(program, io);
+  registrationCommands(program, io);
 
   const configCommand = program.command("config").description("inspect the configuration");
   configCommand

@@ -4,6 +4,7 @@
  */
 export interface SchemaNode {
   type?: string;
+  items?: SchemaNode;
   properties?: Record<string, SchemaNode>;
   anyOf?: SchemaNode[];
   const?: unknown;
@@ -39,6 +40,8 @@ export function describeRule(schema: SchemaNode): string {
       return "true or false";
     case "object":
       return "a table of keys";
+    case "array":
+      return `a list of ${schema.items ? describeRule(schema.items).replace(/^one of /, "") : "values"}`;
     case "string":
       return schema.minLength ? "a non-empty string" : "a string";
     default:

@@ -142,6 +142,7 @@ function fromEnvironment(text: string, schema: SchemaNode): unknown {
   if ((schema.type === "integer" || schema.type === "number") && /^-?\d+(\.\d+)?$/.test(trimmed)) {
     return Number(trimmed);
   }
+  if (schema.type === "array") return trimmed === "" ? [] : trimmed.split(",").map((item) => item.trim());
   if (schema.type === "boolean") {
     if (/^(true|yes|on|1)$/i.test(trimmed)) return true;
     if (/^(false|no|off|0)$/i.test(trimmed)) return false;
@@ -150,6 +151,12 @@ function fromEnvironment(text: string, schema: SchemaNode): unknown {
 }
 
 function checkRelations(config: Config) {
+  const r = config.registrar;
+  if (r.min_expires > r.max_expires) {
+    throw new ConfigError(
+      `config error: registrar.min_expires = ${r.min_expires} is above registrar.max_expires = ${r.max_expires}`,
+    );
+  }
   const { rtp_port_min: min, rtp_port_max: max } = config.media;
   if (max - min < 1) {
     throw new ConfigError(

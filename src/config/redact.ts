@@ -4,6 +4,7 @@ import type { Config } from "./schema.ts";
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config) as Config;
   copy.database.url = redactUrl(copy.database.url);
+  if (copy.sip.nonce_secret !== "") copy.sip.nonce_secret = "*****";
   return copy;
 }
 

@@ -27,6 +27,7 @@ function keys(): KeyDoc[] {
 }
 
 function tomlValue(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(tomlValue).join(", ")}]`;
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 

@@ -116,6 +116,43 @@ export const SipSection = section(
       default: 3600,
       description: "Seconds before an idle TCP/TLS/WebSocket connection is closed.",
     }),
+    digest_algorithms: Type.Array(Type.Union([Type.Literal("SHA-256"), Type.Literal("MD5")]), {
+      minItems: 1,
+      maxItems: 2,
+      uniqueItems: true,
+      default: ["SHA-256", "MD5"],
+      description:
+        "Digest algorithms offered in challenges, most preferred first (RFC 8760). Clients use the first one they support; put MD5 first for clients that only read the first challenge.",
+    }),
+    nonce_lifetime: Type.Integer({
+      minimum: 10,
+      maximum: 3600,
+      default: 300,
+      description: "Seconds a digest nonce stays fresh; older ones get stale=true.",
+    }),
+    nonce_secret: Type.String({
+      default: "",
+      description:
+        "HMAC key for digest nonces; empty makes a random one per start. Give every node of a cluster the same value.",
+    }),
+    auth_ban_failures: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 10,
+      description: "Failed authentications from one address, within auth_ban_window, that ban it.",
+    }),
+    auth_ban_window: Type.Integer({
+      minimum: 1,
+      maximum: 86_400,
+      default: 60,
+      description: "Seconds over which failed authentications are counted.",
+    }),
+    auth_ban_time: Type.Integer({
+      minimum: 1,
+      maximum: 604_800,
+      default: 600,
+      description: "Seconds a banned address gets no answer at all.",
+    }),
     domain: Type.String({
       minLength: 1,
       pattern: "^[A-Za-z0-9.-]+$",
@@ -125,6 +162,30 @@ export const SipSection = section(
     }),
   },
   "SIP signalling.",
+);
+
+export const RegistrarSection = section(
+  {
+    min_expires: Type.Integer({
+      minimum: 1,
+      maximum: 86_400,
+      default: 60,
+      description: "Shortest registration accepted in seconds; shorter gets 423 Interval Too Brief.",
+    }),
+    max_expires: Type.Integer({
+      minimum: 1,
+      maximum: 604_800,
+      default: 7200,
+      description: "Longest registration in seconds; longer requests are shortened.",
+    }),
+    default_expires: Type.Integer({
+      minimum: 1,
+      maximum: 604_800,
+      default: 3600,
+      description: "Registration time when the phone names none.",
+    }),
+  },
+  "The SIP registrar (RFC 3261 §10).",
 );
 
 export const MediaSection = section(
@@ -185,6 +246,7 @@ export const ConfigSchema = Type.Object(
     database: DatabaseSection,
     http: HttpSection,
     sip: SipSection,
+    registrar: RegistrarSection,
     media: MediaSection,
     imap: ImapSection,
     smtp: SmtpSection,
@@ -195,4 +257,4 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 
 /** Keys whose values are secrets; `parley config check` masks them. */
-export const SECRET_KEYS: readonly string[] = ["database.url"];
+export const SECRET_KEYS: readonly string[] = ["database.url", "sip.nonce_secret"];

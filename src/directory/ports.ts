@@ -1,5 +1,6 @@
 import type {
   ApiToken,
+  DigestCredentials,
   Domain,
   NewApiTokenRecord,
   NewUserRecord,
@@ -28,6 +29,8 @@ export interface UserStore {
   get(id: string): Promise<StoredUser | undefined>;
   findByExtension(domainId: string, extension: string): Promise<StoredUser | undefined>;
   findByPhoneNumber(number: string): Promise<StoredUser | undefined>;
+  /** Only the digest credentials: one indexed read, for the registrar's hot path. */
+  credentials(domainId: string, extension: string): Promise<DigestCredentials | undefined>;
   list(query: Page & { domainId?: string }): Promise<{ users: StoredUser[]; total: number }>;
   /** Applies the patch in one transaction. */
   update(id: string, patch: UserPatch): Promise<"updated" | "not-found" | "duplicate-number">;

@@ -4,6 +4,7 @@ import { digestCredentials } from "./digest-credentials.ts";
 import { DirectoryError } from "./errors.ts";
 import type { DomainStore, UserStore } from "./ports.ts";
 import {
+  type DigestCredentials,
   type Domain,
   NO_FEATURES,
   type Page,
@@ -188,6 +189,18 @@ export class SubscriberDirectory {
 
   async removeUser(id: string): Promise<void> {
     if (!(await this.#users.remove(id))) throw new DirectoryError("DIRECTORY_USER_NOT_FOUND", id);
+  }
+
+  /** A domain by name, or undefined. */
+  async findDomain(name: string): Promise<Domain | undefined> {
+    return this.#domains.findByName(name.toLowerCase());
+  }
+
+  /** The digest HA1 values of a user of a domain (the registrar's credential lookup). */
+  async digestCredentials(extension: string, domainName: string): Promise<DigestCredentials | undefined> {
+    const domain = await this.#domains.findByName(domainName.toLowerCase());
+    if (!domain) return undefined;
+    return this.#users.credentials(domain.id, extension);
   }
 
   /** The user if the web password matches; undefined otherwise (same answer for unknown users). */

@@ -11,6 +11,7 @@ import { installErrorResponses } from "./plugins/error-responses.ts";
 import { installHttpMetrics } from "./plugins/http-metrics.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { type RegistrationRoutesOptions, registrationRoutes } from "./routes/registrations.ts";
 import { userRoutes } from "./routes/users.ts";
 
 export interface HttpServerOptions {
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   trustProxy?: boolean;
   /** Version shown in the OpenAPI document. */
   version: string;
+  /** Live registrar bindings and the clock, for /api/v1/registrations (empty without SIP). */
+  registrations?: RegistrationRoutesOptions;
 }
 
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -70,6 +73,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       tags: [
         { name: "users", description: "Subscribers" },
         { name: "domains", description: "SIP domains" },
+        { name: "registrations", description: "Where registered phones are" },
         { name: "health", description: "Liveness and readiness" },
       ],
     },
@@ -85,6 +89,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       });
       await api.register(userRoutes, { directory: options.directory });
       await api.register(domainRoutes, { directory: options.directory });
+      await api.register(
+        registrationRoutes,
+        options.registrations ?? { registrations: () => [], now: () => 0 },
+      );
     },
     { prefix: "/api/v1" },
   );

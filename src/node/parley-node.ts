@@ -5,9 +5,9 @@ import { buildHttpServer } from "../http/index.ts";
 import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
-import { SipStack } from "../sip/index.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
+import { type SipNode, startSipNode } from "./sip-node.ts";
 import { PARLEY_VERSION } from "./version.ts";
 
 export interface ParleyNodeOptions {
@@ -32,8 +32,7 @@ export class ParleyNode {
   #state: ParleyNodeState = "New";
   #opened: OpenedDirectory | undefined;
   #http: FastifyInstance | undefined;
-  #sip: SipStack | undefined;
-  #sipAddresses: { udp?: AddressInfo; tcp?: AddressInfo } = {};
+  #sip: SipNode | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -55,11 +54,11 @@ export class ParleyNode {
 
   /** The bound SIP addresses (UDP and TCP); only while running. */
   get sipAddresses(): { udp?: AddressInfo; tcp?: AddressInfo } {
-    return this.#sipAddresses;
+    return this.#sip?.addresses ?? {};
   }
 
-  /** The SIP stack, for modules that add method handlers. */
-  get sip(): SipStack {
+  /** The SIP side (stack, registrar's location service), for modules that build on it. */
+  get sip(): SipNode {
     if (!this.#sip) throw new Error("the SIP stack is not running");
     return this.#sip;
   }
@@ -79,6 +78,7 @@ export class ParleyNode {
         tokens,
         version: PARLEY_VERSION,
         trustProxy: config.http.trust_proxy,
+        registrations: { registrations: () => this.#sip?.location.all() ?? [], now: () => this.clock.now() },
         ready: async () => {
           if (this.#state !== "Running") throw new Error(`node is ${this.#state}`);
           await database.ping();
@@ -93,27 +93,18 @@ export class ParleyNode {
         .catch((error: unknown) => {
           throw new ListenError("HTTP", "http.host, http.port", config.http.host, config.http.port, error);
         });
-      this.#sip = new SipStack({
-        host: config.sip.host,
-        port: config.sip.port,
-        limits: {
-          maxMessageBytes: config.sip.max_message_bytes,
-          maxHeaderCount: config.sip.max_headers,
-          maxLineBytes: config.sip.max_line_bytes,
-        },
-        timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4 },
-        idleTimeoutMs: config.sip.tcp_idle_timeout * 1000,
+      this.#sip = await startSipNode({
+        config,
         clock: this.clock,
         logger,
         metrics: this.metrics,
-        product: `Parley/${PARLEY_VERSION}`,
-      });
-      this.#sipAddresses = await this.#sip.start().catch((error: unknown) => {
-        throw new ListenError("SIP", "sip.host, sip.port", config.sip.host, config.sip.port, error);
+        database,
+        directory,
+        defaultDomain: this.#opened.defaultDomain.name,
       });
       const { address, port } = this.httpAddress;
       this.#state = "Running";
-      const sip = { udp: this.#sipAddresses.udp?.port, tcp: this.#sipAddresses.tcp?.port };
+      const sip = { udp: this.#sip.addresses.udp?.port, tcp: this.#sip.addresses.tcp?.port };
       logger.info({ http: { address, port }, sip, version: PARLEY_VERSION }, "parley running");
     } catch (error) {
       await this.#http?.close().catch(() => {});

@@ -60,6 +60,7 @@ export class SqlDatabase {
       handle.pragma("synchronous = NORMAL");
       handle.pragma("foreign_keys = ON");
       handle.pragma("busy_timeout = 5000");
+      cachePreparedStatements(handle);
     } catch (error) {
       throw new StorageError("STORAGE_UNAVAILABLE", `${path}: ${(error as Error).message}`, { cause: error });
     }
@@ -102,4 +103,24 @@ export class SqlDatabase {
     this.#closed = true;
     await this.db.destroy();
   }
+}
+
+/**
+ * Kysely's SQLite dialect prepares every query anew; preparing costs about as much as running a
+ * small query. The same SQL text gets the same prepared statement (bounded, oldest dropped), which
+ * better-sqlite3 allows as long as a statement is not iterated by two callers at once (Parley
+ * never streams from SQLite).
+ */
+function cachePreparedStatements(handle: BetterSqlite3.Database, max = 500): void {
+  const prepare = handle.prepare.bind(handle);
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  handle.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as typeof handle.prepare;
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
 import type {
+  DigestCredentials,
   NewUserRecord,
   Page,
   StoredUser,
@@ -72,6 +73,16 @@ export class SqlUserStore implements UserStore {
       .where("extension", "=", extension)
       .executeTakeFirst();
     return row && (await this.#withNumbers([row]))[0];
+  }
+
+  async credentials(domainId: string, extension: string): Promise<DigestCredentials | undefined> {
+    const row = await this.#db
+      .selectFrom("users")
+      .select(["ha1_md5", "ha1_sha256"])
+      .where("domain_id", "=", domainId)
+      .where("extension", "=", extension)
+      .executeTakeFirst();
+    return row && { ha1Md5: row.ha1_md5, ha1Sha256: row.ha1_sha256 };
   }
 
   async findByPhoneNumber(number: string): Promise<StoredUser | undefined> {

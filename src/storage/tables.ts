@@ -8,6 +8,25 @@ export interface Tables {
   users: UserRow;
   phone_numbers: PhoneNumberRow;
   api_tokens: ApiTokenRow;
+  registrations: RegistrationRow;
+}
+
+export interface RegistrationRow {
+  aor: string;
+  contact: string;
+  q: number;
+  expires_at: string;
+  call_id: string;
+  cseq: number;
+  source_protocol: string;
+  source_address: string;
+  source_port: number;
+  flow_id: string | null;
+  /** JSON array of Path header values. */
+  path: string;
+  user_agent: string | null;
+  instance_id: string | null;
+  registered_at: string;
 }
 
 export interface DomainRow {

@@ -3,6 +3,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { silentLogger } from "../../src/kernel/log.ts";
+import { SqlBindingStore, SqlDatabase } from "../../src/storage/index.ts";
 import { ParleyProcess, runParley } from "../support/parley-process.ts";
 
 describe("parley CLI", () => {
@@ -95,6 +97,25 @@ describe("parley CLI", () => {
     assert.doesNotMatch(check.stdout, /hunter2/);
     assert.match(check.stdout, /\[sip\][^[]*port = 5070/);
     const migrate = await runParley(["migrate"], { cwd });
+    const db = SqlDatabase.open({ url: `sqlite:${join(cwd, "var", "parley.db")}`, logger: silentLogger() });
+    await new SqlBindingStore(db.db).save({
+      aor: "sip:1001@localhost",
+      contact: "sip:1001@10.0.0.5:5060",
+      q: 1,
+      expiresAt: Date.now() + 600_000,
+      callId: "c",
+      cseq: 1,
+      source: { protocol: "udp", address: "203.0.113.9", port: 40000 },
+      path: [],
+      registeredAt: Date.now(),
+    });
+    await db.close();
+    const registrations = await runParley(["registrations"], { cwd });
+    assert.equal(registrations.code, 0, registrations.stderr);
+    assert.match(
+      registrations.stdout,
+      /^sip:1001@localhost\tsip:1001@10\.0\.0\.5:5060\tudp:203\.0\.113\.9:40000\texpires in \d+s/,
+    );
     assert.equal(migrate.code, 0, migrate.stderr);
     assert.equal(migrate.stdout.trim(), "database schema is current (sqlite)");
     const version = await runParley(["version"], { cwd });

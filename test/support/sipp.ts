@@ -160,9 +160,20 @@ export function scenarioPath(scenario: string): string {
   return join(SIPP_SCENARIO_DIR, scenario.endsWith(".xml") ? scenario : `${scenario}.xml`);
 }
 
+/** One temp dir per test process for writeUsersCsv files, removed when the process exits. */
+let sharedCsvDir: string | undefined;
+function csvDir(): string {
+  if (!sharedCsvDir) {
+    const dir = mkdtempSync(join(tmpdir(), "parley-sipp-csv-"));
+    sharedCsvDir = dir;
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return sharedCsvDir;
+}
+
 /**
- * Writes a SIPp injection file (first line SEQUENTIAL, then user;password;domain per line) in a
- * new temp dir and returns its path. Call i of a run uses line i (wrapping around).
+ * Writes a SIPp injection file (first line SEQUENTIAL, then user;password;domain per line) and
+ * returns its path: in options.dir, else in a temp dir shared by this process and removed at exit. Call i of a run uses line i (wrapping around).
  */
 export function writeUsersCsv(
   users: SippUser[],
@@ -178,7 +189,7 @@ export function writeUsersCsv(
       }
     }
   }
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "parley-sipp-csv-"));
+  const dir = options.dir ?? csvDir();
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `users-${randomUUID().slice(0, 8)}.csv`);
   const lines = users.map((u) => `${u.user};${u.password};${u.domain}`);

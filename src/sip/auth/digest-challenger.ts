@@ -15,6 +15,8 @@ export interface DigestChallengerOptions {
   credentials: CredentialLookup;
   /** HMAC key for nonces; random per process unless given (give one shared key to every node of a cluster). */
   secret?: Buffer;
+  /** Algorithms offered, most preferred first (default SHA-256, then MD5). */
+  algorithms?: readonly DigestAlgorithm[];
   /** Seconds a nonce stays fresh; older ones get `stale=true`. */
   nonceLifetime?: number;
   /** Most nonces whose last nonce-count is remembered (replay protection); oldest forgotten first. */
@@ -50,12 +52,12 @@ export class DigestChallenger {
   }
 
   /**
-   * WWW-Authenticate (or Proxy-Authenticate) values: SHA-256 first, then MD5. RFC 8760 §2.4: "a
-   * UAS MAY send multiple challenges … in order of preference".
+   * WWW-Authenticate (or Proxy-Authenticate) values, one per offered algorithm in order of
+   * preference (RFC 8760 §2.4), sharing one nonce.
    */
   challenge(realm: string, stale = false): string[] {
     const nonce = this.#newNonce(realm);
-    return (["SHA-256", "MD5"] as const).map((algorithm) =>
+    return (this.#options.algorithms ?? (["SHA-256", "MD5"] as const)).map((algorithm) =>
       formatDigestParams(
         [
           ["realm", realm],
@@ -70,7 +72,11 @@ export class DigestChallenger {
   }
 
   /** Checks the request's Authorization (or Proxy-Authorization) credentials for `realm`. */
-  async verify(request: SipRequest, realm: string, header: "authorization" | "proxy-authorization" = "authorization"): Promise<DigestVerdict> {
+  async verify(
+    request: SipRequest,
+    realm: string,
+    header: "authorization" | "proxy-authorization" = "authorization",
+  ): Promise<DigestVerdict> {
     const candidates = request.headers.lines(header).map(parseDigestParams);
     const params = candidates.find((p) => p !== undefined && (p.get("realm") ?? "") === realm);
     if (!params) return { kind: "challenge", stale: false, reason: "no credentials for this realm" };
@@ -79,8 +85,10 @@ export class DigestChallenger {
     const uri = params.get("uri");
     const response = params.get("response")?.toLowerCase();
     const algorithm = (params.get("algorithm") ?? "MD5").toUpperCase() as DigestAlgorithm;
-    if (!username || !nonce || !uri || !response) return { kind: "failed", username, reason: "incomplete credentials" };
-    if (algorithm !== "MD5" && algorithm !== "SHA-256") return { kind: "failed", username, reason: "unsupported algorithm" };
+    if (!username || !nonce || !uri || !response)
+      return { kind: "failed", username, reason: "incomplete credentials" };
+    if (algorithm !== "MD5" && algorithm !== "SHA-256")
+      return { kind: "failed", username, reason: "unsupported algorithm" };
     const age = this.#nonceAge(nonce, realm);
     if (age === undefined) return { kind: "challenge", stale: false, reason: "nonce not issued here" };
     const qop = params.get("qop");
@@ -95,7 +103,10 @@ export class DigestChallenger {
     const h = (text: string) => createHash(HASH[algorithm]).update(text).digest("hex");
     const ha2 = h(`${request.method}:${uri}`);
     const expected = qop ? h(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : h(`${ha1}:${nonce}:${ha2}`);
-    if (expected.length !== response.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(response))) {
+    if (
+      expected.length !== response.length ||
+      !timingSafeEqual(Buffer.from(expected), Buffer.from(response))
+    ) {
       return { kind: "failed", username, reason: "wrong password" };
     }
     // A correct answer to an expired nonce: ask again with stale=true, the password was right.

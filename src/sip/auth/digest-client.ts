@@ -50,7 +50,12 @@ export class DigestClient {
       this.#counts.set(nonce, count);
       const nc = count.toString(16).padStart(8, "0");
       const cnonce = randomBytes(8).toString("hex");
-      params.push(["response", h(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`)], ["cnonce", cnonce], ["nc", nc], ["qop", "auth"]);
+      params.push(
+        ["response", h(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`)],
+        ["cnonce", cnonce],
+        ["nc", nc],
+        ["qop", "auth"],
+      );
     } else {
       params.push(["response", h(`${ha1}:${nonce}:${ha2}`)]);
     }

@@ -24,7 +24,12 @@ export function parseDigestParams(value: string): Map<string, string> | undefine
 }
 
 /** Writes a Digest header value; `quoted` names the parameters whose values are quoted. */
-export function formatDigestParams(params: ReadonlyArray<[string, string]>, unquoted: ReadonlySet<string>): string {
-  const parts = params.map(([name, value]) => (unquoted.has(name) ? `${name}=${value}` : `${name}="${value.replace(/(["\\])/g, "\\$1")}"`));
+export function formatDigestParams(
+  params: ReadonlyArray<[string, string]>,
+  unquoted: ReadonlySet<string>,
+): string {
+  const parts = params.map(([name, value]) =>
+    unquoted.has(name) ? `${name}=${value}` : `${name}="${value.replace(/(["\\])/g, "\\$1")}"`,
+  );
   return `Digest ${parts.join(", ")}`;
 }

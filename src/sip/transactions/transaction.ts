@@ -14,6 +14,13 @@ export interface TransactionTransport {
   readonly reliable: boolean;
   /** Sends a message; failures are reported back through `transportError()`. */
   send(message: SipMessageUnion): void;
+  /** Where the peer is, as the transport layer saw it (for the registrar's NAT handling). */
+  readonly source?: {
+    readonly protocol: string;
+    readonly address: string;
+    readonly port: number;
+    readonly flowId?: string;
+  };
 }
 
 export interface TransactionOptions {

@@ -43,6 +43,8 @@ export interface SipTransportLayerOptions {
   logger: Logger;
   metrics?: Registry;
   user: TransportUser;
+  /** Decides whether a source may be served at all (a banned address gets nothing). */
+  admit?: (source: RemoteAddress) => boolean;
 }
 
 /**
@@ -154,6 +156,10 @@ export class SipTransportLayer {
   }
 
   #handle(data: Buffer, from: RemoteAddress, reply: ReplyPath): void {
+    if (this.#options.admit && !this.#options.admit(from)) {
+      this.#invalid.inc({ reason: "banned source", outcome: "dropped" });
+      return;
+    }
     let message: SipMessageUnion;
     try {
       message = parseSipMessage(data, this.#options.limits);

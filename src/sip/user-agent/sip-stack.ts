@@ -4,7 +4,7 @@ import type { Clock } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
 import type { SipParseLimits } from "../messages/index.ts";
 import { type TimerSettings, TransactionLayer } from "../transactions/index.ts";
-import { SipTransportLayer } from "../transports/index.ts";
+import { type RemoteAddress, SipTransportLayer } from "../transports/index.ts";
 import { UserAgentCore } from "./user-agent-core.ts";
 
 export interface SipStackOptions {
@@ -18,6 +18,8 @@ export interface SipStackOptions {
   logger: Logger;
   metrics?: Registry;
   product: string;
+  /** See SipTransportLayerOptions.admit. */
+  admit?: (source: RemoteAddress) => boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export class SipStack {
       clock: options.clock,
       logger: options.logger,
       metrics: options.metrics,
+      admit: options.admit,
       user: {
         receiveRequest: (request, reply) => transactions.receiveRequest(request, reply),
         receiveResponse: (response) => transactions.receiveResponse(response),

@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import { migration0001Directory } from "./0001-directory.ts";
+import { migration0002Registrations } from "./0002-registrations.ts";
 
 /**
  * Every schema migration, in order. Names sort as applied; a released migration is never edited,
@@ -7,4 +8,5 @@ import { migration0001Directory } from "./0001-directory.ts";
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-directory": migration0001Directory,
+  "0002-registrations": migration0002Registrations,
 };

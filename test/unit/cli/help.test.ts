@@ -19,6 +19,7 @@ const COMMANDS = [
   ["migrate"],
   ["version"],
   ["openapi"],
+  ["registrations"],
 ];
 
 async function run(argv: string[]) {

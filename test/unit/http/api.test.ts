@@ -20,6 +20,23 @@ describe("REST API", () => {
       directory: f.directory,
       tokens: f.tokens,
       version: "0.0.0-test",
+      registrations: {
+        now: () => Date.UTC(2026, 0, 1),
+        registrations: () => [
+          {
+            aor: "sip:1001@pbx.example.com",
+            contact: "sip:1001@10.0.0.5:5060",
+            q: 1,
+            expiresAt: Date.UTC(2026, 0, 1) + 90_000,
+            callId: "c",
+            cseq: 2,
+            source: { protocol: "udp", address: "203.0.113.9", port: 40000 },
+            path: [],
+            userAgent: "baresip",
+            registeredAt: Date.UTC(2026, 0, 1),
+          },
+        ],
+      },
       ready: async () => {
         if (!ready) throw new Error("database unreachable");
         await f.database.ping();
@@ -142,6 +159,27 @@ describe("REST API", () => {
     );
   });
 
+  test("/api/v1/registrations lists the registrar's bindings with the observed source and time left", async () => {
+    const res = await call("GET", "/api/v1/registrations");
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), {
+      registrations: [
+        {
+          aor: "sip:1001@pbx.example.com",
+          contact: "sip:1001@10.0.0.5:5060",
+          q: 1,
+          expiresAt: "2026-01-01T00:01:30.000Z",
+          expiresIn: 90,
+          source: { protocol: "udp", address: "203.0.113.9", port: 40000 },
+          path: [],
+          userAgent: "baresip",
+        },
+      ],
+    });
+    assert.deepEqual((await call("GET", "/api/v1/registrations?aor=sip:2@x")).json(), { registrations: [] });
+    assert.equal((await call("GET", "/api/v1/registrations", undefined, "")).statusCode, 401);
+  });
+
   test("unknown routes get 404 in the JSON error shape", async () => {
     const res = await app.inject({ method: "GET", url: "/api/v1/nothing-here" });
     assert.equal(res.statusCode, 404);
@@ -184,6 +222,7 @@ describe("REST API", () => {
     assert.equal(doc.openapi, "3.1.0");
     assert.deepEqual(Object.keys(doc.paths).sort(), [
       "/api/v1/domains",
+      "/api/v1/registrations",
       "/api/v1/users",
       "/api/v1/users/{id}",
       "/healthz",

@@ -1,0 +1,118 @@
+import type { AddressInfo } from "node:net";
+import { isIP } from "node:net";
+import type { Config } from "../config/index.ts";
+import type { SubscriberDirectory } from "../directory/index.ts";
+import type { Clock } from "../kernel/clock.ts";
+import type { Logger } from "../kernel/log.ts";
+import type { Registry } from "../kernel/metrics.ts";
+import { AuthFailureBan, LocationService, Registrar, type SubscriberLookup } from "../registrar/index.ts";
+import { DigestChallenger, SipStack } from "../sip/index.ts";
+import { SqlBindingStore, type SqlDatabase } from "../storage/index.ts";
+import { ListenError } from "./errors.ts";
+import { PARLEY_VERSION } from "./version.ts";
+
+export interface SipNodeDeps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  metrics: Registry;
+  database: SqlDatabase;
+  directory: SubscriberDirectory;
+  defaultDomain: string;
+}
+
+/** The SIP side of a node: the stack, the registrar and what they share. */
+export interface SipNode {
+  stack: SipStack;
+  location: LocationService;
+  addresses: { udp?: AddressInfo; tcp?: AddressInfo };
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts the SIP stack with the registrar on it: bindings are loaded from the
+ * database before the listeners open, digest credentials come from the subscriber directory,
+ * and a banned source is dropped before its messages are even parsed.
+ */
+export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
+  const { config, clock, logger, metrics, directory } = deps;
+  const ban = new AuthFailureBan({
+    clock,
+    logger,
+    metrics,
+    maxFailures: config.sip.auth_ban_failures,
+    windowSeconds: config.sip.auth_ban_window,
+    banSeconds: config.sip.auth_ban_time,
+  });
+  const stack = new SipStack({
+    host: config.sip.host,
+    port: config.sip.port,
+    limits: {
+      maxMessageBytes: config.sip.max_message_bytes,
+      maxHeaderCount: config.sip.max_headers,
+      maxLineBytes: config.sip.max_line_bytes,
+    },
+    timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4 },
+    idleTimeoutMs: config.sip.tcp_idle_timeout * 1000,
+    clock,
+    logger,
+    metrics,
+    product: `Parley/${PARLEY_VERSION}`,
+    admit: (source) => !ban.isBanned(source.address),
+  });
+  const location = new LocationService({ store: new SqlBindingStore(deps.database.db), clock, logger });
+  // Domains change rarely and are asked for on every REGISTER: remember the answer for a minute.
+  const domainCache = new Map<string, { domain: string | undefined; until: number }>();
+  const subscribers: SubscriberLookup = {
+    // A host that names a configured domain is that domain; an IP address or "localhost" (phones
+    // set up with the server's address) means the default domain.
+    domainFor: async (host) => {
+      const cached = domainCache.get(host);
+      if (cached && cached.until > clock.monotonic()) return cached.domain;
+      const found = await directory.findDomain(host);
+      const bare = host.replace(/^\[|\]$/g, "");
+      const domain = found
+        ? found.name
+        : isIP(bare) !== 0 || bare === "localhost"
+          ? deps.defaultDomain
+          : undefined;
+      if (domainCache.size > 10_000) domainCache.clear();
+      domainCache.set(host, { domain, until: clock.monotonic() + 60_000 });
+      return domain;
+    },
+  };
+  const challenger = new DigestChallenger({
+    clock,
+    credentials: { lookup: (username, realm) => directory.digestCredentials(username, realm) },
+    nonceLifetime: config.sip.nonce_lifetime,
+    algorithms: config.sip.digest_algorithms,
+    ...(config.sip.nonce_secret === "" ? {} : { secret: Buffer.from(config.sip.nonce_secret, "utf8") }),
+  });
+  const registrar = new Registrar({
+    core: stack.core,
+    location,
+    challenger,
+    subscribers,
+    ban,
+    clock,
+    logger,
+    minExpires: config.registrar.min_expires,
+    maxExpires: config.registrar.max_expires,
+    defaultExpires: config.registrar.default_expires,
+  });
+  stack.core.handle("REGISTER", (request, transaction) => registrar.handle(request, transaction));
+  const restored = await location.start();
+  if (restored > 0) logger.info({ bindings: restored }, "registrations restored");
+  const addresses = await stack.start().catch((error: unknown) => {
+    throw new ListenError("SIP", "sip.host, sip.port", config.sip.host, config.sip.port, error);
+  });
+  return {
+    stack,
+    location,
+    addresses,
+    async stop() {
+      location.stop();
+      await stack.stop();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * One registration binding (RFC 3261 §10): an address-of-record bound to a contact, with what a
+ * NATed phone needs to be reached again: the address the REGISTER really came from (`source`)
+ * and the Path it was proxied through (RFC 3327).
+ */
+export interface Binding {
+  /** `sip:user@domain`, lower-case host. */
+  aor: string;
+  /** The Contact URI as the phone gave it. */
+  contact: string;
+  /** Contact preference, 0 to 1 (the `q` parameter). */
+  q: number;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  callId: string;
+  cseq: number;
+  /** Where the REGISTER came from: requests for this contact go there (the Contact may be a private address). */
+  source: { protocol: string; address: string; port: number; flowId?: string };
+  /** Path header values, in order (RFC 3327). */
+  path: string[];
+  userAgent?: string;
+  /** `+sip.instance` (RFC 5626), when the phone sent one. */
+  instanceId?: string;
+  registeredAt: number;
+}
+
+/** Persistence behind the in-memory location service (write-through; read once at start). */
+export interface BindingStore {
+  /** Every binding that has not expired at `now`. */
+  load(now: number): Promise<Binding[]>;
+  save(binding: Binding): Promise<void>;
+  delete(aor: string, contact: string): Promise<void>;
+}
+
+/** A BindingStore that keeps nothing across restarts (tests, or when persistence is not wanted). */
+export class MemoryBindingStore implements BindingStore {
+  readonly #rows = new Map<string, Binding>();
+
+  async load(now: number): Promise<Binding[]> {
+    return [...this.#rows.values()].filter((b) => b.expiresAt > now).map((b) => ({ ...b }));
+  }
+
+  async save(binding: Binding): Promise<void> {
+    this.#rows.set(`${binding.aor} ${binding.contact}`, { ...binding });
+  }
+
+  async delete(aor: string, contact: string): Promise<void> {
+    this.#rows.delete(`${aor} ${contact}`);
+  }
+}

@@ -1,0 +1,52 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/index.ts";
+import { silentLogger } from "../../src/kernel/log.ts";
+import { openDirectory, ParleyNode } from "../../src/node/index.ts";
+
+export interface SipTestNode {
+  node: ParleyNode;
+  /** host:port of the UDP/TCP SIP listener. */
+  target: string;
+  domain: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A running node on 127.0.0.1 with SIP on a free port and the given users (password
+ * `pw-<extension>`) in domain `parley.test`. `env` adds PARLEY_* settings.
+ */
+export async function startSipTestNode(
+  users: string[],
+  env: Record<string, string> = {},
+): Promise<SipTestNode> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-sip-"));
+  const domain = "parley.test";
+  const { config } = loadConfig({
+    cwd: dir,
+    env: {
+      PARLEY_DATA_DIR: dir,
+      PARLEY_HTTP_PORT: "0",
+      PARLEY_SIP_PORT: "0",
+      PARLEY_SIP_HOST: "127.0.0.1",
+      PARLEY_SIP_DOMAIN: domain,
+      ...env,
+    },
+  });
+  const logger = silentLogger();
+  const opened = await openDirectory(config, {
+    logger,
+    clock: { now: Date.now, monotonic: () => performance.now(), setTimer: () => ({ cancel() {} }) },
+  });
+  for (const extension of users) await opened.directory.addUser({ extension, password: `pw-${extension}` });
+  await opened.database.close();
+  const node = new ParleyNode({ config, logger });
+  await node.start();
+  return {
+    node,
+    domain,
+    target: `127.0.0.1:${node.sipAddresses.udp?.port}`,
+    stop: () => node.stop(),
+  };
+}
