@@ -5,4 +5,11 @@ export function makeUsers(options: {
   count?: number;
   domain?: string;
   sqlite?: boolean;
-}): Promise<{ dir: string; csv: string; dbText: string; sqlite: string | undefined; count: number; domain: string }>;
+}): Promise<{
+  dir: string;
+  csv: string;
+  dbText: string;
+  sqlite: string | undefined;
+  count: number;
+  domain: string;
+}>;
