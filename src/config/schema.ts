@@ -120,9 +120,9 @@ export const SipSection = section(
       minItems: 1,
       maxItems: 2,
       uniqueItems: true,
-      default: ["SHA-256", "MD5"],
+      default: ["MD5"],
       description:
-        "Digest algorithms offered in challenges, most preferred first (RFC 8760). Clients use the first one they support; put MD5 first for clients that only read the first challenge.",
+        'Digest algorithms offered in challenges, in this order (RFC 8760). MD5 alone by default, as Asterisk, FreeSWITCH and Kamailio do: some deployed clients (baresip 1.0) refuse to register at all when any challenge names SHA-256. Set ["SHA-256", "MD5"] when every client supports it.',
     }),
     nonce_lifetime: Type.Integer({
       minimum: 10,

@@ -15,7 +15,7 @@ export interface DigestChallengerOptions {
   credentials: CredentialLookup;
   /** HMAC key for nonces; random per process unless given (give one shared key to every node of a cluster). */
   secret?: Buffer;
-  /** Algorithms offered, most preferred first (default SHA-256, then MD5). */
+  /** Algorithms offered, in this order (default SHA-256, then MD5: RFC 8760's preference). */
   algorithms?: readonly DigestAlgorithm[];
   /** Seconds a nonce stays fresh; older ones get `stale=true`. */
   nonceLifetime?: number;
