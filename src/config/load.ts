@@ -151,6 +151,11 @@ function fromEnvironment(text: string, schema: SchemaNode): unknown {
 }
 
 function checkRelations(config: Config) {
+  if ((config.sip.tls_cert === "") !== (config.sip.tls_key === "")) {
+    throw new ConfigError(
+      "config error: sip.tls_cert and sip.tls_key go together: set both to enable SIP over TLS, or neither",
+    );
+  }
   const r = config.registrar;
   if (r.min_expires > r.max_expires) {
     throw new ConfigError(
@@ -168,6 +173,8 @@ function checkRelations(config: Config) {
 /** Turns relative paths into absolute ones and fills the database URL default. */
 function derive(config: Config, cwd: string) {
   config.data_dir = resolve(cwd, config.data_dir);
+  if (config.sip.tls_cert !== "") config.sip.tls_cert = resolve(cwd, config.sip.tls_cert);
+  if (config.sip.tls_key !== "") config.sip.tls_key = resolve(cwd, config.sip.tls_key);
   const url = config.database.url;
   if (url === "") {
     config.database.url = `sqlite:${resolve(config.data_dir, "parley.db")}`;

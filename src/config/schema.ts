@@ -72,7 +72,12 @@ export const SipSection = section(
   {
     host: Host("0.0.0.0", "Address SIP listens on (UDP and TCP)."),
     port: Port(5060, "SIP port for UDP and TCP."),
-    tls_port: Port(5061, "SIP over TLS port."),
+    tls_port: Port(5061, "SIP over TLS port; the TLS listener runs when tls_cert and tls_key are set."),
+    tls_cert: Type.String({
+      default: "",
+      description: "PEM certificate chain for SIP over TLS; empty disables TLS.",
+    }),
+    tls_key: Type.String({ default: "", description: "PEM private key for SIP over TLS." }),
     ws_port: Port(8088, "SIP over WebSocket port (RFC 7118)."),
     t1: Type.Integer({
       minimum: 50,

@@ -16,3 +16,10 @@ export class ListenError extends ParleyError {
     });
   }
 }
+
+/** Something the node needs at start is missing or unreadable (a certificate file …). */
+export class StartError extends ParleyError {
+  constructor(message: string) {
+    super("NODE_START_FAILED", message);
+  }
+}

@@ -53,7 +53,7 @@ export class ParleyNode {
   }
 
   /** The bound SIP addresses (UDP and TCP); only while running. */
-  get sipAddresses(): { udp?: AddressInfo; tcp?: AddressInfo } {
+  get sipAddresses(): { udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo } {
     return this.#sip?.addresses ?? {};
   }
 
@@ -104,7 +104,11 @@ export class ParleyNode {
       });
       const { address, port } = this.httpAddress;
       this.#state = "Running";
-      const sip = { udp: this.#sip.addresses.udp?.port, tcp: this.#sip.addresses.tcp?.port };
+      const sip = {
+        udp: this.#sip.addresses.udp?.port,
+        tcp: this.#sip.addresses.tcp?.port,
+        tls: this.#sip.addresses.tls?.port,
+      };
       logger.info({ http: { address, port }, sip, version: PARLEY_VERSION }, "parley running");
     } catch (error) {
       await this.#http?.close().catch(() => {});

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
 import type { Config } from "../config/index.ts";
@@ -8,7 +9,7 @@ import type { Registry } from "../kernel/metrics.ts";
 import { AuthFailureBan, LocationService, Registrar, type SubscriberLookup } from "../registrar/index.ts";
 import { DigestChallenger, SipStack } from "../sip/index.ts";
 import { SqlBindingStore, type SqlDatabase } from "../storage/index.ts";
-import { ListenError } from "./errors.ts";
+import { ListenError, StartError } from "./errors.ts";
 import { PARLEY_VERSION } from "./version.ts";
 
 export interface SipNodeDeps {
@@ -25,7 +26,7 @@ export interface SipNodeDeps {
 export interface SipNode {
   stack: SipStack;
   location: LocationService;
-  addresses: { udp?: AddressInfo; tcp?: AddressInfo };
+  addresses: { udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo };
   stop(): Promise<void>;
 }
 
@@ -59,6 +60,15 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     metrics,
     product: `Parley/${PARLEY_VERSION}`,
     admit: (source) => !ban.isBanned(source.address),
+    ...(config.sip.tls_cert === ""
+      ? {}
+      : {
+          tls: {
+            port: config.sip.tls_port,
+            cert: readPem(config.sip.tls_cert, "sip.tls_cert"),
+            key: readPem(config.sip.tls_key, "sip.tls_key"),
+          },
+        }),
   });
   const location = new LocationService({ store: new SqlBindingStore(deps.database.db), clock, logger });
   // Domains change rarely and are asked for on every REGISTER: remember the answer for a minute.
@@ -104,7 +114,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
   const restored = await location.start();
   if (restored > 0) logger.info({ bindings: restored }, "registrations restored");
   const addresses = await stack.start().catch((error: unknown) => {
-    throw new ListenError("SIP", "sip.host, sip.port", config.sip.host, config.sip.port, error);
+    throw new ListenError("SIP", "sip.host, sip.port, sip.tls_port", config.sip.host, config.sip.port, error);
   });
   return {
     stack,
@@ -115,4 +125,14 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
       await stack.stop();
     },
   };
+}
+
+function readPem(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new StartError(
+      `cannot read ${key} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
 }

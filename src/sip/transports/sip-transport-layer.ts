@@ -1,5 +1,6 @@
 import type { RemoteInfo } from "node:dgram";
 import type { AddressInfo } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { Counter, type Registry } from "prom-client";
 import type { Clock } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
@@ -37,6 +38,8 @@ export interface SipTransportLayerOptions {
   host: string;
   udpPort?: number;
   tcpPort?: number;
+  /** SIP over TLS (RFC 3261 §26.2): a port and the PEM key and certificate chain. */
+  tls?: { port: number; key: Buffer; cert: Buffer };
   limits: SipParseLimits;
   idleTimeoutMs: number;
   clock: Clock;
@@ -58,6 +61,7 @@ export class SipTransportLayer {
   readonly #options: SipTransportLayerOptions;
   #udp: UdpTransport | undefined;
   #tcp: TcpTransport | undefined;
+  #tls: TcpTransport | undefined;
   readonly #received: Counter<"protocol" | "kind">;
   readonly #invalid: Counter<"reason" | "outcome">;
 
@@ -78,9 +82,9 @@ export class SipTransportLayer {
     });
   }
 
-  async start(): Promise<{ udp?: AddressInfo; tcp?: AddressInfo }> {
+  async start(): Promise<{ udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo }> {
     const { host, logger, clock, limits } = this.#options;
-    const out: { udp?: AddressInfo; tcp?: AddressInfo } = {};
+    const out: { udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo } = {};
     if (this.#options.udpPort !== undefined) {
       this.#udp = new UdpTransport({
         host,
@@ -104,11 +108,26 @@ export class SipTransportLayer {
       });
       out.tcp = await this.#tcp.listen();
     }
+    const tls = this.#options.tls;
+    if (tls) {
+      this.#tls = new TcpTransport({
+        host,
+        port: tls.port,
+        logger,
+        clock,
+        protocol: "tls",
+        maxMessageBytes: limits.maxMessageBytes,
+        idleTimeoutMs: this.#options.idleTimeoutMs,
+        createListener: (onSocket) => createTlsServer({ key: tls.key, cert: tls.cert }, onSocket),
+        onChunk: (chunk, connection) => this.#streamChunk(chunk, connection),
+      });
+      out.tls = await this.#tls.listen();
+    }
     return out;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#udp?.close(), this.#tcp?.close()]);
+    await Promise.all([this.#udp?.close(), this.#tcp?.close(), this.#tls?.close()]);
   }
 
   /** A transport to send requests to `target` (client transactions, §18.1.1). */

@@ -18,6 +18,8 @@ export interface SipStackOptions {
   logger: Logger;
   metrics?: Registry;
   product: string;
+  /** SIP over TLS, when a certificate is configured. */
+  tls?: { port: number; key: Buffer; cert: Buffer };
   /** See SipTransportLayerOptions.admit. */
   admit?: (source: RemoteAddress) => boolean;
 }
@@ -46,6 +48,7 @@ export class SipStack {
       host: options.host,
       udpPort: options.port,
       tcpPort: options.port,
+      tls: options.tls,
       limits: options.limits,
       idleTimeoutMs: options.idleTimeoutMs,
       clock: options.clock,
@@ -60,7 +63,7 @@ export class SipStack {
     });
   }
 
-  start(): Promise<{ udp?: AddressInfo; tcp?: AddressInfo }> {
+  start(): Promise<{ udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo }> {
     return this.transports.start();
   }
 

@@ -8,18 +8,24 @@ import { describe, test } from "node:test";
 import { missingPeer } from "../../support/peers.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
 import { freePort } from "../../support/sipp.ts";
+import { selfSignedCertificate } from "../../support/tls-certificate.ts";
 
 const HAS_BARESIP = spawnSync("baresip", ["-h"], { encoding: "utf8" }).error === undefined;
 
 /** Runs baresip with one account for `seconds` and returns everything it printed. */
-async function runBaresip(account: string, transport: "udp" | "tcp", seconds: number): Promise<string> {
+async function runBaresip(
+  account: string,
+  transport: "udp" | "tcp" | "tls",
+  seconds: number,
+  caFile?: string,
+): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "parley-baresip-"));
-  const port = await freePort("127.0.0.1", transport === "tcp");
+  const port = await freePort("127.0.0.1", transport !== "udp");
   writeFileSync(
     join(dir, "config"),
     [
       `sip_listen 127.0.0.1:${port}`,
-      "sip_transports udp,tcp",
+      ...(caFile ? [`sip_cafile ${caFile}`] : []),
       "module_path /usr/lib/baresip/modules",
       "module g711.so",
       "module_app account.so",
@@ -43,18 +49,34 @@ async function runBaresip(account: string, transport: "udp" | "tcp", seconds: nu
 }
 
 describe("baresip (Debian package) registers to Parley", () => {
-  for (const transport of ["udp", "tcp"] as const) {
+  for (const transport of ["udp", "tcp", "tls"] as const) {
     test(`over ${transport.toUpperCase()} with a password; baresip reports 200 OK`, async (t) => {
       if (!HAS_BARESIP) {
         missingPeer(t, "baresip", "apt-get install baresip");
         return;
       }
-      const parley = await startSipTestNode(["1001"]);
+      const certificate = transport === "tls" ? selfSignedCertificate() : undefined;
+      if (transport === "tls" && !certificate) {
+        missingPeer(t, "openssl", "apt-get install openssl (to make a test certificate)");
+        return;
+      }
+      const parley = await startSipTestNode(
+        ["1001"],
+        certificate
+          ? {
+              PARLEY_SIP_TLS_CERT: certificate.cert,
+              PARLEY_SIP_TLS_KEY: certificate.key,
+              PARLEY_SIP_TLS_PORT: "0",
+            }
+          : {},
+      );
       t.after(() => parley.stop());
+      const target = transport === "tls" ? `127.0.0.1:${parley.node.sipAddresses.tls?.port}` : parley.target;
       const output = await runBaresip(
-        `<sip:1001@${parley.target};transport=${transport}>;auth_pass=pw-1001;regint=300`,
+        `<sip:1001@${target};transport=${transport}>;auth_pass=pw-1001;regint=300`,
         transport,
         3,
+        certificate?.cert,
       );
       const proto = transport.toUpperCase();
       assert.match(

@@ -135,6 +135,17 @@ describe("loadConfig", () => {
     );
   });
 
+  test("sip.tls_cert and sip.tls_key must be set together, and are resolved against the working directory", () => {
+    const cwd = dirWith();
+    assert.equal(
+      failure(() => loadConfig({ cwd, env: { PARLEY_SIP_TLS_CERT: "cert.pem" } })),
+      "config error: sip.tls_cert and sip.tls_key go together: set both to enable SIP over TLS, or neither",
+    );
+    const { config } = loadConfig({ cwd, env: { PARLEY_SIP_TLS_CERT: "cert.pem", PARLEY_SIP_TLS_KEY: "/etc/k.pem" } });
+    assert.equal(config.sip.tls_cert, join(cwd, "cert.pem"));
+    assert.equal(config.sip.tls_key, "/etc/k.pem");
+  });
+
   test("rejects an empty RTP port range", () => {
     const cwd = dirWith("[media]\nrtp_port_min = 30000\nrtp_port_max = 20000\n");
     assert.match(
