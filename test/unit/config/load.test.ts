@@ -141,7 +141,10 @@ describe("loadConfig", () => {
       failure(() => loadConfig({ cwd, env: { PARLEY_SIP_TLS_CERT: "cert.pem" } })),
       "config error: sip.tls_cert and sip.tls_key go together: set both to enable SIP over TLS, or neither",
     );
-    const { config } = loadConfig({ cwd, env: { PARLEY_SIP_TLS_CERT: "cert.pem", PARLEY_SIP_TLS_KEY: "/etc/k.pem" } });
+    const { config } = loadConfig({
+      cwd,
+      env: { PARLEY_SIP_TLS_CERT: "cert.pem", PARLEY_SIP_TLS_KEY: "/etc/k.pem" },
+    });
     assert.equal(config.sip.tls_cert, join(cwd, "cert.pem"));
     assert.equal(config.sip.tls_key, "/etc/k.pem");
   });
