@@ -1,5 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, isIPv4 } from "node:net";
 import type { Logger } from "../../kernel/log.ts";
 import { addressForSocket } from "./remote-address.ts";
 
@@ -17,6 +17,7 @@ export interface UdpTransportOptions {
 export class UdpTransport {
   readonly #options: UdpTransportOptions;
   #socket: Socket | undefined;
+  #family: "udp4" | "udp6" = "udp4";
   #closed = false;
 
   constructor(options: UdpTransportOptions) {
@@ -25,7 +26,8 @@ export class UdpTransport {
 
   async listen(): Promise<AddressInfo> {
     const host = addressForSocket(this.#options.host);
-    const socket = createSocket({ type: host.includes(":") ? "udp6" : "udp4", ipv6Only: false });
+    this.#family = host.includes(":") ? "udp6" : "udp4";
+    const socket = createSocket({ type: this.#family, ipv6Only: false });
     this.#socket = socket;
     socket.on("message", (data, source) => this.#options.onDatagram(data, source));
     socket.on("error", (error) => this.#options.logger.warn({ err: error }, "sip udp socket error"));
@@ -50,7 +52,10 @@ export class UdpTransport {
       onError?.(new Error("UdpTransport is closed"));
       return;
     }
-    this.#socket.send(data, port, addressForSocket(address), (error) => {
+    let target = addressForSocket(address);
+    // A dual-stack IPv6 socket reaches IPv4 peers through their IPv4-mapped address.
+    if (this.#family === "udp6" && isIPv4(target)) target = `::ffff:${target}`;
+    this.#socket.send(data, port, target, (error) => {
       if (error) {
         this.#options.logger.debug({ err: error, address, port }, "sip udp send failed");
         onError?.(error);

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
+import { connect } from "node:net";
+import { describe, test } from "node:test";
+import { loadConfig } from "../../../src/config/index.ts";
+import { silentLogger } from "../../../src/kernel/log.ts";
+import { ParleyNode } from "../../../src/node/index.ts";
+import { parseSipMessage, type SipResponse } from "../../../src/sip/index.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
+
+function options(via: string, callId: string): Buffer {
+  return Buffer.from(
+    [
+      "OPTIONS sip:server.invalid SIP/2.0",
+      `Via: ${via}`,
+      "Max-Forwards: 70",
+      "From: <sip:probe@client.invalid>;tag=t1",
+      "To: <sip:server.invalid>",
+      `Call-ID: ${callId}`,
+      "CSeq: 1 OPTIONS",
+      "Content-Length: 0",
+      "",
+      "",
+    ].join("\r\n"),
+  );
+}
+
+async function startNode(env: Record<string, string>, clock?: FakeClock) {
+  const { config } = loadConfig({
+    env: { PARLEY_DATABASE_URL: "sqlite::memory:", PARLEY_HTTP_PORT: "0", PARLEY_SIP_PORT: "0", ...env },
+  });
+  const node = new ParleyNode({ config, logger: silentLogger(), ...(clock ? { clock } : {}) });
+  await node.start();
+  return node;
+}
+
+/** Sends one datagram and waits (bounded) for the first answer. */
+async function udpExchange(
+  family: "udp4" | "udp6",
+  host: string,
+  port: number,
+  data: (localPort: number) => Buffer,
+) {
+  const socket = createSocket(family);
+  socket.bind(0, host);
+  await once(socket, "listening");
+  const answer = once(socket, "message").then(([msg]) => parseSipMessage(msg as Buffer) as SipResponse);
+  socket.send(data(socket.address().port), port, host);
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error("no answer in 5 s")), 5000),
+  );
+  try {
+    return await Promise.race([answer, timeout]);
+  } finally {
+    socket.close();
+  }
+}
+
+describe("SIP transports", () => {
+  test('listening on "::" answers over IPv6 and IPv4, UDP and TCP', async (t) => {
+    const node = await startNode({ PARLEY_SIP_HOST: "::" });
+    t.after(() => node.stop());
+    const port = node.sipAddresses.udp?.port ?? 0;
+    const v6 = await udpExchange("udp6", "::1", port, (p) =>
+      options(`SIP/2.0/UDP [::1]:${p};branch=z9hG4bKv6`, "v6"),
+    );
+    assert.equal(v6.status, 200);
+    const v4 = await udpExchange("udp4", "127.0.0.1", port, (p) =>
+      options(`SIP/2.0/UDP 127.0.0.1:${p};branch=z9hG4bKv4`, "v4"),
+    );
+    assert.equal(v4.status, 200);
+    const tcp = connect(node.sipAddresses.tcp?.port ?? 0, "::1");
+    await once(tcp, "connect");
+    tcp.write(options(`SIP/2.0/TCP [::1]:${tcp.localPort};branch=z9hG4bKtcp6`, "tcp6"));
+    const [data] = await once(tcp, "data");
+    assert.match(String(data), /^SIP\/2\.0 200 OK\r\n/);
+    tcp.destroy();
+  });
+
+  test("a request whose Via names another host gets received and rport, and the answer goes to the source port (RFC 3581)", async (t) => {
+    const node = await startNode({ PARLEY_SIP_HOST: "127.0.0.1" });
+    t.after(() => node.stop());
+    const answer = await udpExchange("udp4", "127.0.0.1", node.sipAddresses.udp?.port ?? 0, () =>
+      options("SIP/2.0/UDP phone.invalid:5999;branch=z9hG4bKnat;rport", "nat"),
+    );
+    assert.equal(answer.status, 200);
+    assert.equal(answer.topVia.received, "127.0.0.1");
+    assert.equal(typeof answer.topVia.rport, "number", "rport filled with the source port");
+  });
+
+  test("a TCP CRLF keep-alive ping gets a CRLF pong (RFC 5626 §3.5.1), and an idle connection is closed on the clock", async (t) => {
+    const clock = new FakeClock();
+    const node = await startNode({ PARLEY_SIP_HOST: "127.0.0.1", PARLEY_SIP_TCP_IDLE_TIMEOUT: "60" }, clock);
+    t.after(() => node.stop());
+    const socket = connect(node.sipAddresses.tcp?.port ?? 0, "127.0.0.1");
+    await once(socket, "connect");
+    socket.write("\r\n\r\n");
+    const [pong] = await once(socket, "data");
+    assert.equal(String(pong), "\r\n");
+    const closed = once(socket, "close");
+    clock.advance(30_000);
+    assert.equal(socket.destroyed, false, "not idle long enough yet");
+    clock.advance(60_000);
+    await closed;
+  });
+});
