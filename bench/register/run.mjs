@@ -257,6 +257,7 @@ const targets = [
         PARLEY_SIP_DOMAIN: ctx.domain,
         PARLEY_SIP_HOST: HOST,
         PARLEY_SIP_PORT: String(port),
+        PARLEY_SIP_WS_PORT: "0",
         PARLEY_HTTP_PORT: "0",
         PARLEY_LOG_LEVEL: "warn",
         PARLEY_LOG_FORMAT: "json",

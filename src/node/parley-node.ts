@@ -5,6 +5,7 @@ import { buildHttpServer } from "../http/index.ts";
 import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
+import type { SipListenAddresses } from "../sip/index.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { type SipNode, startSipNode } from "./sip-node.ts";
@@ -53,7 +54,7 @@ export class ParleyNode {
   }
 
   /** The bound SIP addresses (UDP and TCP); only while running. */
-  get sipAddresses(): { udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo } {
+  get sipAddresses(): SipListenAddresses {
     return this.#sip?.addresses ?? {};
   }
 
@@ -108,6 +109,7 @@ export class ParleyNode {
         udp: this.#sip.addresses.udp?.port,
         tcp: this.#sip.addresses.tcp?.port,
         tls: this.#sip.addresses.tls?.port,
+        ws: this.#sip.addresses.ws?.port,
       };
       logger.info({ http: { address, port }, sip, version: PARLEY_VERSION }, "parley running");
     } catch (error) {

@@ -7,7 +7,7 @@ import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import type { Registry } from "../kernel/metrics.ts";
 import { AuthFailureBan, LocationService, Registrar, type SubscriberLookup } from "../registrar/index.ts";
-import { DigestChallenger, SipStack } from "../sip/index.ts";
+import { DigestChallenger, type SipListenAddresses, SipStack } from "../sip/index.ts";
 import { SqlBindingStore, type SqlDatabase } from "../storage/index.ts";
 import { ListenError, StartError } from "./errors.ts";
 import { PARLEY_VERSION } from "./version.ts";
@@ -26,7 +26,7 @@ export interface SipNodeDeps {
 export interface SipNode {
   stack: SipStack;
   location: LocationService;
-  addresses: { udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo };
+  addresses: SipListenAddresses;
   stop(): Promise<void>;
 }
 
@@ -60,6 +60,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     metrics,
     product: `Parley/${PARLEY_VERSION}`,
     admit: (source) => !ban.isBanned(source.address),
+    wsPort: config.sip.ws_port,
     ...(config.sip.tls_cert === ""
       ? {}
       : {
@@ -114,7 +115,13 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
   const restored = await location.start();
   if (restored > 0) logger.info({ bindings: restored }, "registrations restored");
   const addresses = await stack.start().catch((error: unknown) => {
-    throw new ListenError("SIP", "sip.host, sip.port, sip.tls_port", config.sip.host, config.sip.port, error);
+    throw new ListenError(
+      "SIP",
+      "sip.host, sip.port, sip.tls_port, sip.ws_port",
+      config.sip.host,
+      config.sip.port,
+      error,
+    );
   });
   return {
     stack,

@@ -15,7 +15,13 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith("PARLEY_")) env[key] = value;
   }
-  const merged: NodeJS.ProcessEnv = { ...env, PARLEY_LOG_FORMAT: "json", PARLEY_SIP_PORT: "0", ...extra };
+  const merged: NodeJS.ProcessEnv = {
+    ...env,
+    PARLEY_LOG_FORMAT: "json",
+    PARLEY_SIP_PORT: "0",
+    PARLEY_SIP_WS_PORT: "0",
+    ...extra,
+  };
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
   return merged;
 }

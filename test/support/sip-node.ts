@@ -29,6 +29,7 @@ export async function startSipTestNode(
       PARLEY_DATA_DIR: dir,
       PARLEY_HTTP_PORT: "0",
       PARLEY_SIP_PORT: "0",
+      PARLEY_SIP_WS_PORT: "0",
       PARLEY_SIP_HOST: "127.0.0.1",
       PARLEY_SIP_DOMAIN: domain,
       ...env,

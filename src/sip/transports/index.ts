@@ -8,6 +8,7 @@ export {
 } from "./remote-address.ts";
 export {
   type ReplyPath,
+  type SipListenAddresses,
   SipTransportLayer,
   type SipTransportLayerOptions,
   type TransportUser,
@@ -15,3 +16,4 @@ export {
 export { type FramedChunk, StreamFramer } from "./stream-framer.ts";
 export { type SipConnection, TcpTransport } from "./tcp-transport.ts";
 export { UdpTransport } from "./udp-transport.ts";
+export { WsTransport } from "./ws-transport.ts";

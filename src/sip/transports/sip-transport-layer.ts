@@ -18,6 +18,15 @@ import { addressForSocket, isReliable, type RemoteAddress, type SipProtocol } fr
 import type { FramedChunk } from "./stream-framer.ts";
 import { type SipConnection, TcpTransport } from "./tcp-transport.ts";
 import { UdpTransport } from "./udp-transport.ts";
+import { WsTransport } from "./ws-transport.ts";
+
+/** The addresses each listener bound. */
+export interface SipListenAddresses {
+  udp?: AddressInfo;
+  tcp?: AddressInfo;
+  tls?: AddressInfo;
+  ws?: AddressInfo;
+}
 
 /** The way back to where a request came from; satisfies the transaction layer's transport contract. */
 export interface ReplyPath {
@@ -40,6 +49,8 @@ export interface SipTransportLayerOptions {
   tcpPort?: number;
   /** SIP over TLS (RFC 3261 §26.2): a port and the PEM key and certificate chain. */
   tls?: { port: number; key: Buffer; cert: Buffer };
+  /** SIP over WebSocket (RFC 7118). */
+  wsPort?: number;
   limits: SipParseLimits;
   idleTimeoutMs: number;
   clock: Clock;
@@ -62,6 +73,7 @@ export class SipTransportLayer {
   #udp: UdpTransport | undefined;
   #tcp: TcpTransport | undefined;
   #tls: TcpTransport | undefined;
+  #ws: WsTransport | undefined;
   readonly #received: Counter<"protocol" | "kind">;
   readonly #invalid: Counter<"reason" | "outcome">;
 
@@ -82,9 +94,9 @@ export class SipTransportLayer {
     });
   }
 
-  async start(): Promise<{ udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo }> {
+  async start(): Promise<SipListenAddresses> {
     const { host, logger, clock, limits } = this.#options;
-    const out: { udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo } = {};
+    const out: SipListenAddresses = {};
     if (this.#options.udpPort !== undefined) {
       this.#udp = new UdpTransport({
         host,
@@ -123,11 +135,35 @@ export class SipTransportLayer {
       });
       out.tls = await this.#tls.listen();
     }
+    if (this.#options.wsPort !== undefined) {
+      this.#ws = new WsTransport({
+        host,
+        port: this.#options.wsPort,
+        logger,
+        maxMessageBytes: limits.maxMessageBytes,
+        onMessage: (data, connection) => this.#wsMessage(data, connection),
+      });
+      out.ws = await this.#ws.listen();
+    }
     return out;
   }
 
+  #wsMessage(data: Buffer, connection: SipConnection): void {
+    const from: RemoteAddress = {
+      protocol: "ws",
+      address: connection.remoteAddress,
+      port: connection.remotePort,
+      flowId: connection.id,
+    };
+    if (isKeepAlive(data)) {
+      this.#received.inc({ protocol: "ws", kind: "keepalive" });
+      return;
+    }
+    this.#handle(data, from, this.#streamPath(connection));
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.#udp?.close(), this.#tcp?.close(), this.#tls?.close()]);
+    await Promise.all([this.#udp?.close(), this.#tcp?.close(), this.#tls?.close(), this.#ws?.close()]);
   }
 
   /** A transport to send requests to `target` (client transactions, §18.1.1). */

@@ -1,10 +1,9 @@
-import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { Clock } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
 import type { SipParseLimits } from "../messages/index.ts";
 import { type TimerSettings, TransactionLayer } from "../transactions/index.ts";
-import { type RemoteAddress, SipTransportLayer } from "../transports/index.ts";
+import { type RemoteAddress, type SipListenAddresses, SipTransportLayer } from "../transports/index.ts";
 import { UserAgentCore } from "./user-agent-core.ts";
 
 export interface SipStackOptions {
@@ -18,6 +17,8 @@ export interface SipStackOptions {
   logger: Logger;
   metrics?: Registry;
   product: string;
+  /** SIP over WebSocket (RFC 7118), when given. */
+  wsPort?: number;
   /** SIP over TLS, when a certificate is configured. */
   tls?: { port: number; key: Buffer; cert: Buffer };
   /** See SipTransportLayerOptions.admit. */
@@ -49,6 +50,7 @@ export class SipStack {
       udpPort: options.port,
       tcpPort: options.port,
       tls: options.tls,
+      wsPort: options.wsPort,
       limits: options.limits,
       idleTimeoutMs: options.idleTimeoutMs,
       clock: options.clock,
@@ -63,7 +65,7 @@ export class SipStack {
     });
   }
 
-  start(): Promise<{ udp?: AddressInfo; tcp?: AddressInfo; tls?: AddressInfo }> {
+  start(): Promise<SipListenAddresses> {
     return this.transports.start();
   }
 

@@ -58,6 +58,7 @@ describe("malformed and tricky SIP messages (test/fixtures/sip)", () => {
         PARLEY_DATABASE_URL: "sqlite::memory:",
         PARLEY_HTTP_PORT: "0",
         PARLEY_SIP_PORT: "0",
+        PARLEY_SIP_WS_PORT: "0",
         PARLEY_SIP_HOST: "127.0.0.1",
       },
     });

@@ -3,11 +3,13 @@ import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { connect } from "node:net";
 import { describe, test } from "node:test";
+import { WebSocket } from "ws";
 import { loadConfig } from "../../../src/config/index.ts";
 import { silentLogger } from "../../../src/kernel/log.ts";
 import { ParleyNode } from "../../../src/node/index.ts";
-import { parseSipMessage, type SipResponse } from "../../../src/sip/index.ts";
+import { DigestClient, parseSipMessage, type SipResponse } from "../../../src/sip/index.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
+import { startSipTestNode } from "../../support/sip-node.ts";
 
 function options(via: string, callId: string): Buffer {
   return Buffer.from(
@@ -28,7 +30,13 @@ function options(via: string, callId: string): Buffer {
 
 async function startNode(env: Record<string, string>, clock?: FakeClock) {
   const { config } = loadConfig({
-    env: { PARLEY_DATABASE_URL: "sqlite::memory:", PARLEY_HTTP_PORT: "0", PARLEY_SIP_PORT: "0", ...env },
+    env: {
+      PARLEY_DATABASE_URL: "sqlite::memory:",
+      PARLEY_HTTP_PORT: "0",
+      PARLEY_SIP_PORT: "0",
+      PARLEY_SIP_WS_PORT: "0",
+      ...env,
+    },
   });
   const node = new ParleyNode({ config, logger: silentLogger(), ...(clock ? { clock } : {}) });
   await node.start();
@@ -103,5 +111,65 @@ describe("SIP transports", () => {
     assert.equal(socket.destroyed, false, "not idle long enough yet");
     clock.advance(60_000);
     await closed;
+  });
+});
+
+describe("SIP over WebSocket (RFC 7118)", () => {
+  async function wsClient(port: number, protocol: string | undefined) {
+    const socket = protocol
+      ? new WebSocket(`ws://127.0.0.1:${port}`, protocol)
+      : new WebSocket(`ws://127.0.0.1:${port}`);
+    const messages: string[] = [];
+    socket.on("message", (data) => messages.push(String(data)));
+    return { socket, messages };
+  }
+
+  test("a browser-style client registers with digest over WS; the binding remembers the WS flow", async (t) => {
+    const parley = await startSipTestNode(["1001"]);
+    t.after(() => parley.stop());
+    const { socket, messages } = await wsClient(parley.node.sipAddresses.ws?.port ?? 0, "sip");
+    await once(socket, "open");
+    t.after(() => socket.close());
+    const register = (cseq: number, authorization?: string) =>
+      [
+        "REGISTER sip:parley.test SIP/2.0",
+        `Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bKws${cseq}`,
+        "Max-Forwards: 70",
+        "From: <sip:1001@parley.test>;tag=ws1",
+        "To: <sip:1001@parley.test>",
+        "Call-ID: ws-call",
+        `CSeq: ${cseq} REGISTER`,
+        "Contact: <sip:1001@df7jal23ls0d.invalid;transport=ws>",
+        ...(authorization ? [`Authorization: ${authorization}`] : []),
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n");
+    const next = async () => {
+      while (messages.length === 0) await once(socket, "message");
+      return parseSipMessage(Buffer.from(messages.shift() as string)) as SipResponse;
+    };
+    socket.send(register(1));
+    const challenge = await next();
+    assert.equal(challenge.status, 401);
+    const request = parseSipMessage(Buffer.from(register(2)));
+    const authorization = new DigestClient({ username: "1001", password: "pw-1001" }).authorize(
+      request as never,
+      challenge.headers.lines("www-authenticate"),
+    );
+    socket.send(register(2, authorization));
+    const ok = await next();
+    assert.equal(ok.status, 200);
+    const [binding] = parley.node.sip.location.lookup("sip:1001@parley.test");
+    assert.equal(binding?.source.protocol, "ws");
+    assert.match(binding?.source.flowId ?? "", /^ws-\d+$/);
+  });
+
+  test("a WebSocket handshake without the sip subprotocol is refused", async (t) => {
+    const node = await startNode({ PARLEY_SIP_HOST: "127.0.0.1" });
+    t.after(() => node.stop());
+    const { socket } = await wsClient(node.sipAddresses.ws?.port ?? 0, undefined);
+    const [code] = (await once(socket, "close")) as [number];
+    assert.equal(code, 1002);
   });
 });

@@ -16,6 +16,7 @@ function memoryNode(clock: FakeClock) {
       PARLEY_DATABASE_URL: "sqlite::memory:",
       PARLEY_HTTP_PORT: "0",
       PARLEY_SIP_PORT: "0",
+      PARLEY_SIP_WS_PORT: "0",
       PARLEY_SHUTDOWN_TIMEOUT: "3",
     },
   });
@@ -26,7 +27,13 @@ function memoryNode(clock: FakeClock) {
 async function nodeWithToken(clock: FakeClock) {
   const dir = mkdtempSync(join(tmpdir(), "parley-node-"));
   const { config } = loadConfig({
-    env: { PARLEY_DATA_DIR: dir, PARLEY_HTTP_PORT: "0", PARLEY_SIP_PORT: "0", PARLEY_SHUTDOWN_TIMEOUT: "3" },
+    env: {
+      PARLEY_DATA_DIR: dir,
+      PARLEY_HTTP_PORT: "0",
+      PARLEY_SIP_PORT: "0",
+      PARLEY_SIP_WS_PORT: "0",
+      PARLEY_SHUTDOWN_TIMEOUT: "3",
+    },
   });
   const opened = await openDirectory(config, { logger: silentLogger(), clock });
   const { secret } = await opened.tokens.issue({ name: "test", admin: true });
@@ -99,6 +106,7 @@ describe("ParleyNode", () => {
         PARLEY_DATABASE_URL: "sqlite::memory:",
         PARLEY_HTTP_PORT: String(first.httpAddress.port),
         PARLEY_SIP_PORT: "0",
+        PARLEY_SIP_WS_PORT: "0",
       },
     });
     const second = new ParleyNode({ config, logger: silentLogger(), clock });
