@@ -124,8 +124,8 @@ describe("SIP over WebSocket (RFC 7118)", () => {
     return { socket, messages };
   }
 
-  test("a browser-style client registers with digest over WS; the binding remembers the WS flow", async (t) => {
-    const parley = await startSipTestNode(["1001"]);
+  test("a browser-style client registers with SHA-256 digest over WS; the binding remembers the WS flow", async (t) => {
+    const parley = await startSipTestNode(["1001"], { PARLEY_SIP_DIGEST_ALGORITHMS: "SHA-256,MD5" });
     t.after(() => parley.stop());
     const { socket, messages } = await wsClient(parley.node.sipAddresses.ws?.port ?? 0, "sip");
     await once(socket, "open");
@@ -157,6 +157,7 @@ describe("SIP over WebSocket (RFC 7118)", () => {
       request as never,
       challenge.headers.lines("www-authenticate"),
     );
+    assert.match(authorization ?? "", /algorithm=SHA-256/, "the client picked SHA-256 (RFC 8760)");
     socket.send(register(2, authorization));
     const ok = await next();
     assert.equal(ok.status, 200);
