@@ -22,6 +22,7 @@
 //   PARLEY_BENCH_KEEP           keep the temp dir (logs, CSV, db) and print its path
 //   PARLEY_BENCH_KAMAILIO_DB    sqlite (default when db_sqlite.so is installed) or text
 //   PARLEY_BENCH_KAMAILIO_CHILDREN  Kamailio UDP workers (default 2, for the 2-core machines)
+//   PARLEY_BENCH_PARLEY_PERSISTENCE registrar.persistence for Parley: write-through (default) or write-back
 import { spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -258,6 +259,7 @@ const targets = [
         PARLEY_SIP_HOST: HOST,
         PARLEY_SIP_PORT: String(port),
         PARLEY_SIP_WS_PORT: "0",
+        PARLEY_REGISTRAR_PERSISTENCE: env.PARLEY_BENCH_PARLEY_PERSISTENCE ?? "write-through",
         PARLEY_HTTP_PORT: "0",
         PARLEY_LOG_LEVEL: "warn",
         PARLEY_LOG_FORMAT: "json",
@@ -288,7 +290,7 @@ const targets = [
       return {
         host: HOST,
         port,
-        describe: `Parley ${version} (SQLite, one process, Node ${process.version})`,
+        describe: `Parley ${version} (SQLite, bindings ${env.PARLEY_BENCH_PARLEY_PERSISTENCE ?? "write-through"}, one process, Node ${process.version})`,
         async stop() {
           await stopChild(child, "parley");
           writeFileSync(join(ctx.dir, "parley.log"), output);

@@ -183,6 +183,11 @@ export const RegistrarSection = section(
       default: 7200,
       description: "Longest registration in seconds; longer requests are shortened.",
     }),
+    persistence: Type.Union([Type.Literal("write-through"), Type.Literal("write-back")], {
+      default: "write-through",
+      description:
+        "write-through stores every binding change before answering the REGISTER; write-back batches changes and stores them once a second (a crash loses at most that second; phones repair it at their next re-REGISTER).",
+    }),
     default_expires: Type.Integer({
       minimum: 1,
       maximum: 604_800,

@@ -71,7 +71,12 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
           },
         }),
   });
-  const location = new LocationService({ store: new SqlBindingStore(deps.database.db), clock, logger });
+  const location = new LocationService({
+    store: new SqlBindingStore(deps.database.db),
+    clock,
+    logger,
+    persistence: config.registrar.persistence,
+  });
   // Domains change rarely and are asked for on every REGISTER: remember the answer for a minute.
   const domainCache = new Map<string, { domain: string | undefined; until: number }>();
   const subscribers: SubscriberLookup = {
@@ -128,8 +133,8 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     location,
     addresses,
     async stop() {
-      location.stop();
       await stack.stop();
+      await location.stop();
     },
   };
 }

@@ -24,12 +24,19 @@ export interface Binding {
   registeredAt: number;
 }
 
-/** Persistence behind the in-memory location service (write-through; read once at start). */
+/** One pending change for a batched (write-back) flush. */
+export type BindingChange =
+  | { kind: "save"; binding: Binding }
+  | { kind: "delete"; aor: string; contact: string };
+
+/** Persistence behind the in-memory location service (read once at start). */
 export interface BindingStore {
   /** Every binding that has not expired at `now`. */
   load(now: number): Promise<Binding[]>;
   save(binding: Binding): Promise<void>;
   delete(aor: string, contact: string): Promise<void>;
+  /** Applies many changes in one transaction (write-back flushes). */
+  apply(changes: readonly BindingChange[]): Promise<void>;
 }
 
 /** A BindingStore that keeps nothing across restarts (tests, or when persistence is not wanted). */
@@ -46,5 +53,12 @@ export class MemoryBindingStore implements BindingStore {
 
   async delete(aor: string, contact: string): Promise<void> {
     this.#rows.delete(`${aor} ${contact}`);
+  }
+
+  async apply(changes: readonly BindingChange[]): Promise<void> {
+    for (const change of changes) {
+      if (change.kind === "save") await this.save(change.binding);
+      else await this.delete(change.aor, change.contact);
+    }
   }
 }

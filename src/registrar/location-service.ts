@@ -1,23 +1,46 @@
 import type { Clock, TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
-import type { Binding, BindingStore } from "./binding.ts";
+import type { Binding, BindingChange, BindingStore } from "./binding.ts";
+
+/**
+ * How bindings reach the store, as Kamailio's usrloc `db_mode` 1 and 2: every change before the
+ * REGISTER is answered ("write-through"), or batched and flushed in one transaction every
+ * `flushIntervalMs` ("write-back": much cheaper under load; a crash loses at most that interval,
+ * which phones repair at their next re-REGISTER).
+ */
+export type BindingPersistence = "write-through" | "write-back";
+
+export interface LocationServiceOptions {
+  store: BindingStore;
+  clock: Clock;
+  logger: Logger;
+  persistence?: BindingPersistence;
+  flushIntervalMs?: number;
+}
 
 /**
  * Where users can be reached now: the bindings of every AOR, in memory for lookups on the call
- * path, written through to a BindingStore so a restart keeps them. Expired bindings are swept on
- * the injected clock.
+ * path, persisted to a BindingStore so a restart keeps them. Expired bindings are swept on the
+ * injected clock.
  */
 export class LocationService {
   readonly #store: BindingStore;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #persistence: BindingPersistence;
+  readonly #flushIntervalMs: number;
   readonly #byAor = new Map<string, Map<string, Binding>>();
+  /** write-back: the latest change per binding, waiting for the next flush. */
+  #pending = new Map<string, BindingChange>();
+  #flushTimer: TimerHandle | undefined;
   #sweep: TimerHandle | undefined;
 
-  constructor(options: { store: BindingStore; clock: Clock; logger: Logger }) {
+  constructor(options: LocationServiceOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#logger = options.logger;
+    this.#persistence = options.persistence ?? "write-through";
+    this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
   }
 
   /** Loads the persisted bindings and starts the expiry sweep. */
@@ -34,8 +57,20 @@ export class LocationService {
     return bindings.length;
   }
 
-  stop(): void {
+  /** Stops the sweep and writes whatever write-back still holds. */
+  async stop(): Promise<void> {
     this.#sweep?.cancel();
+    this.#flushTimer?.cancel();
+    this.#flushTimer = undefined;
+    await this.flush();
+  }
+
+  /** Writes the pending write-back changes in one transaction. */
+  async flush(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const changes = [...this.#pending.values()];
+    this.#pending = new Map();
+    await this.#store.apply(changes);
   }
 
   /** Live bindings of an AOR, best `q` first, then most recent. */
@@ -58,12 +93,14 @@ export class LocationService {
   }
 
   async save(binding: Binding): Promise<void> {
-    await this.#store.save(binding);
+    if (this.#persistence === "write-through") await this.#store.save(binding);
+    else this.#defer({ kind: "save", binding });
     this.#remember(binding);
   }
 
   async remove(aor: string, contact: string): Promise<void> {
-    await this.#store.delete(aor, contact);
+    if (this.#persistence === "write-through") await this.#store.delete(aor, contact);
+    else this.#defer({ kind: "delete", aor, contact });
     const bindings = this.#byAor.get(aor);
     bindings?.delete(contact);
     if (bindings?.size === 0) this.#byAor.delete(aor);
@@ -78,6 +115,18 @@ export class LocationService {
     for (const binding of expired) await this.remove(binding.aor, binding.contact);
     if (expired.length > 0) this.#logger.debug({ expired: expired.length }, "bindings expired");
     return expired.length;
+  }
+
+  #defer(change: BindingChange): void {
+    const key =
+      change.kind === "save"
+        ? `${change.binding.aor} ${change.binding.contact}`
+        : `${change.aor} ${change.contact}`;
+    this.#pending.set(key, change);
+    this.#flushTimer ??= this.#clock.setTimer(this.#flushIntervalMs, () => {
+      this.#flushTimer = undefined;
+      this.flush().catch((error: unknown) => this.#logger.error({ err: error }, "binding flush failed"));
+    });
   }
 
   #remember(binding: Binding): void {

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Binding, BindingStore } from "../registrar/index.ts";
+import type { Binding, BindingChange, BindingStore } from "../registrar/index.ts";
 import type { RegistrationRow, Tables } from "./tables.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -19,6 +19,16 @@ export class SqlBindingStore implements BindingStore {
       .where("expires_at", ">", iso(now))
       .execute();
     return rows.map(toBinding);
+  }
+
+  async apply(changes: readonly BindingChange[]): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const store = new SqlBindingStore(trx);
+      for (const change of changes) {
+        if (change.kind === "save") await store.save(change.binding);
+        else await store.delete(change.aor, change.contact);
+      }
+    });
   }
 
   async save(b: Binding): Promise<void> {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../../kernel/ids.ts";
 import { NameAddr } from "./headers/name-addr.ts";
 import type { SipRequest } from "./sip-request.ts";
 import { SipResponse } from "./sip-response.ts";
@@ -13,7 +13,7 @@ export interface ResponseOptions {
 
 /** A new random tag (§19.3: "at least 32 bits of randomness"). */
 export function newTag(): string {
-  return randomBytes(6).toString("hex");
+  return randomHex(6);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import type { Clock } from "../../kernel/clock.ts";
+import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import { BRANCH_COOKIE, type SipRequest, type SipResponse } from "../messages/index.ts";
 import { ClientInviteTransaction, type ClientTransactionUser } from "./client-invite-transaction.ts";
@@ -34,7 +34,7 @@ export interface TransactionLayerOptions {
 
 /** A new RFC 3261 branch: the magic cookie and 64 random bits (§8.1.1.7). */
 export function newBranch(): string {
-  return `${BRANCH_COOKIE}${randomBytes(8).toString("hex")}`;
+  return `${BRANCH_COOKIE}${randomHex(8)}`;
 }
 
 /**

@@ -43,6 +43,16 @@ for (const backend of BACKENDS) {
       assert.deepEqual(loaded, [binding("sip:1001@10.0.0.5", now + 120_000, { cseq: 4 })]);
       await store.delete("sip:1001@parley.test", "sip:1001@10.0.0.5");
       assert.deepEqual(await store.load(now), []);
+      await store.apply([
+        { kind: "save", binding: binding("sip:1001@10.0.0.8", now + 60_000) },
+        { kind: "save", binding: binding("sip:1001@10.0.0.9", now + 60_000) },
+        { kind: "delete", aor: "sip:1001@parley.test", contact: "sip:1001@10.0.0.8" },
+      ]);
+      assert.deepEqual(
+        (await store.load(now)).map((b) => b.contact),
+        ["sip:1001@10.0.0.9"],
+        "a batch applies saves and deletes in order",
+      );
     });
   });
 }

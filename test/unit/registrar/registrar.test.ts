@@ -21,9 +21,13 @@ import { FakeClock } from "../../support/fake-clock.ts";
 
 const DOMAIN = "parley.test";
 
-function setup(store = new MemoryBindingStore(), clock = new FakeClock()) {
+function setup(
+  store = new MemoryBindingStore(),
+  clock = new FakeClock(),
+  persistence: "write-through" | "write-back" = "write-through",
+) {
   const logger = silentLogger();
-  const location = new LocationService({ store, clock, logger });
+  const location = new LocationService({ store, clock, logger, persistence, flushIntervalMs: 1000 });
   const credentials = new Map([
     ["1001", digestCredentials("1001", DOMAIN, "pw-1001")],
     ["1002", digestCredentials("1002", DOMAIN, "pw-1002")],
@@ -182,6 +186,21 @@ describe("Registrar (RFC 3261 §10.3)", () => {
     assert.equal(ban.isBanned("203.0.113.10"), false);
   });
 
+  test("write-back keeps changes in memory and stores them in one batch a second later, or at stop()", async () => {
+    const store = new MemoryBindingStore();
+    const clock = new FakeClock();
+    const { register, location } = setup(store, clock, "write-back");
+    await register({ password: "pw-1001" });
+    assert.equal(location.lookup("sip:1001@parley.test").length, 1, "answered from memory at once");
+    assert.deepEqual(await store.load(clock.now()), [], "not stored yet");
+    clock.advance(1000);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((await store.load(clock.now())).length, 1, "stored by the flush");
+    await register({ user: "1002", password: "pw-1002", contact: "<sip:1002@10.0.0.7>" });
+    await location.stop();
+    assert.equal((await store.load(clock.now())).length, 2, "stop() flushes what is pending");
+  });
+
   test("bindings expire on the clock, and a restart reloads the unexpired ones from the store", async () => {
     const store = new MemoryBindingStore();
     const clock = new FakeClock();
@@ -194,7 +213,7 @@ describe("Registrar (RFC 3261 §10.3)", () => {
       contact: "<sip:1002@10.0.0.7>",
       expires: "3600",
     });
-    first.location.stop();
+    await first.location.stop();
     const second = setup(store, clock);
     assert.equal(await second.location.start(1000), 2, "a restart keeps the bindings");
     clock.advance(121_000);
@@ -206,6 +225,6 @@ describe("Registrar (RFC 3261 §10.3)", () => {
       1,
       "the sweep removed the expired binding from the store too",
     );
-    second.location.stop();
+    await second.location.stop();
   });
 });
