@@ -213,20 +213,7 @@ const targets = [
         "-M",
         "16",
       ];
-      const child = track(
-        spawn("kamailio", args, { cwd: ctx.dir, detached: true, stdio: ["ignore", "pipe", "pipe"] }),
-      );
-      let output = "";
-      const keep = (chunk) => {
-        output = (output + chunk.toString()).slice(-20_000);
-      };
-      child.stdout.on("data", keep);
-      child.stderr.on("data", keep);
-      const alive = () => child.exitCode === null && child.signalCode === null;
-      if (!(await waitForSip(port, 15, alive))) {
-        await stopChild(child, "kamailio");
-        throw new Error(`kamailio did not answer OPTIONS on ${HOST}:${port}:\n${output.slice(-2000)}`);
-      }
+      const { child, output } = await startServer("kamailio", "kamailio", args, { cwd: ctx.dir }, port, 15);
       log(`kamailio ${child.pid} up on udp:${HOST}:${port} (db ${db}, ${children} workers)`);
       return {
         host: HOST,
@@ -234,7 +221,7 @@ const targets = [
         describe: `Kamailio ${kamailioVersion()} (db_${db}, ${children} UDP workers)`,
         async stop() {
           await stopChild(child, "kamailio");
-          writeFileSync(logFile, output);
+          writeFileSync(logFile, output());
         },
       };
     },
@@ -266,25 +253,14 @@ const targets = [
         // SIPp 3.6.1 answers only the first challenge and knows only MD5.
         PARLEY_SIP_DIGEST_ALGORITHMS: "MD5,SHA-256",
       });
-      const child = track(
-        spawn(process.execPath, [join(root, "bin", "parley.js"), "serve"], {
-          cwd: ctx.dir,
-          env: childEnv,
-          detached: true,
-          stdio: ["ignore", "pipe", "pipe"],
-        }),
+      const { child, output } = await startServer(
+        "parley",
+        process.execPath,
+        [join(root, "bin", "parley.js"), "serve"],
+        { cwd: ctx.dir, env: childEnv },
+        port,
+        30,
       );
-      let output = "";
-      const keep = (chunk) => {
-        output = (output + chunk.toString()).slice(-20_000);
-      };
-      child.stdout.on("data", keep);
-      child.stderr.on("data", keep);
-      const alive = () => child.exitCode === null && child.signalCode === null;
-      if (!(await waitForSip(port, 30, alive))) {
-        await stopChild(child, "parley");
-        throw new Error(`parley did not answer OPTIONS on ${HOST}:${port}:\n${output.slice(-2000)}`);
-      }
       log(`parley ${child.pid} up on udp:${HOST}:${port}`);
       const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
       return {
@@ -293,12 +269,34 @@ const targets = [
         describe: `Parley ${version} (SQLite, bindings ${env.PARLEY_BENCH_PARLEY_PERSISTENCE ?? "write-through"}, one process, Node ${process.version})`,
         async stop() {
           await stopChild(child, "parley");
-          writeFileSync(join(ctx.dir, "parley.log"), output);
+          writeFileSync(join(ctx.dir, "parley.log"), output());
         },
       };
     },
   },
 ];
+
+/**
+ * Spawns a SIP server in its own process group (tracked, so it is killed by PID at exit) and
+ * waits until it answers OPTIONS on HOST:port; keeps the last 20 kB of its output.
+ */
+async function startServer(name, command, args, options, port, waitSeconds) {
+  const child = track(
+    spawn(command, args, { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] }),
+  );
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  if (!(await waitForSip(port, waitSeconds, alive))) {
+    await stopChild(child, name);
+    throw new Error(`${name} did not answer OPTIONS on ${HOST}:${port}:\n${output.slice(-2000)}`);
+  }
+  return { child, output: () => output };
+}
 
 function kamailioVersion() {
   const out = spawnSync("kamailio", ["-v"], { encoding: "utf8" }).stdout ?? "";

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
 import type { Config } from "../config/index.ts";
 import type { SubscriberDirectory } from "../directory/index.ts";

@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
+import type { Clock } from "../../src/kernel/clock.ts";
 import { silentLogger } from "../../src/kernel/log.ts";
 import { openDirectory, ParleyNode } from "../../src/node/index.ts";
 
@@ -50,4 +51,21 @@ export async function startSipTestNode(
     target: `127.0.0.1:${node.sipAddresses.udp?.port}`,
     stop: () => node.stop(),
   };
+}
+
+/**
+ * A node (not started) on an in-memory database with every listener on a free port; `env`
+ * adds or overrides PARLEY_* settings.
+ */
+export function memoryNode(env: Record<string, string> = {}, clock?: Clock): ParleyNode {
+  const { config } = loadConfig({
+    env: {
+      PARLEY_DATABASE_URL: "sqlite::memory:",
+      PARLEY_HTTP_PORT: "0",
+      PARLEY_SIP_PORT: "0",
+      PARLEY_SIP_WS_PORT: "0",
+      ...env,
+    },
+  });
+  return new ParleyNode({ config, logger: silentLogger(), ...(clock ? { clock } : {}) });
 }

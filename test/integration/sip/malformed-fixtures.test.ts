@@ -5,10 +5,9 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { loadConfig } from "../../../src/config/index.ts";
-import { silentLogger } from "../../../src/kernel/log.ts";
-import { ParleyNode } from "../../../src/node/index.ts";
+import type { ParleyNode } from "../../../src/node/index.ts";
 import { StreamFramer } from "../../../src/sip/index.ts";
+import { memoryNode } from "../../support/sip-node.ts";
 
 interface Expectation {
   file: string;
@@ -53,16 +52,7 @@ describe("malformed and tricky SIP messages (test/fixtures/sip)", () => {
   let server = { host: "127.0.0.1", port: 0 };
 
   before(async () => {
-    const { config } = loadConfig({
-      env: {
-        PARLEY_DATABASE_URL: "sqlite::memory:",
-        PARLEY_HTTP_PORT: "0",
-        PARLEY_SIP_PORT: "0",
-        PARLEY_SIP_WS_PORT: "0",
-        PARLEY_SIP_HOST: "127.0.0.1",
-      },
-    });
-    node = new ParleyNode({ config, logger: silentLogger() });
+    node = memoryNode({ PARLEY_SIP_HOST: "127.0.0.1" });
     await node.start();
     server = { host: "127.0.0.1", port: node.sipAddresses.udp?.port ?? 0 };
     udp.bind(0, "127.0.0.1");

@@ -4,12 +4,9 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { WebSocket } from "ws";
-import { loadConfig } from "../../../src/config/index.ts";
-import { silentLogger } from "../../../src/kernel/log.ts";
-import { ParleyNode } from "../../../src/node/index.ts";
 import { DigestClient, parseSipMessage, type SipResponse } from "../../../src/sip/index.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
-import { startSipTestNode } from "../../support/sip-node.ts";
+import { memoryNode, startSipTestNode } from "../../support/sip-node.ts";
 
 function options(via: string, callId: string): Buffer {
   return Buffer.from(
@@ -29,16 +26,7 @@ function options(via: string, callId: string): Buffer {
 }
 
 async function startNode(env: Record<string, string>, clock?: FakeClock) {
-  const { config } = loadConfig({
-    env: {
-      PARLEY_DATABASE_URL: "sqlite::memory:",
-      PARLEY_HTTP_PORT: "0",
-      PARLEY_SIP_PORT: "0",
-      PARLEY_SIP_WS_PORT: "0",
-      ...env,
-    },
-  });
-  const node = new ParleyNode({ config, logger: silentLogger(), ...(clock ? { clock } : {}) });
+  const node = memoryNode(env, clock);
   await node.start();
   return node;
 }

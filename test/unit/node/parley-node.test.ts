@@ -9,19 +9,7 @@ import { loadConfig } from "../../../src/config/index.ts";
 import { silentLogger } from "../../../src/kernel/log.ts";
 import { openDirectory, ParleyNode } from "../../../src/node/index.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
-
-function memoryNode(clock: FakeClock) {
-  const { config } = loadConfig({
-    env: {
-      PARLEY_DATABASE_URL: "sqlite::memory:",
-      PARLEY_HTTP_PORT: "0",
-      PARLEY_SIP_PORT: "0",
-      PARLEY_SIP_WS_PORT: "0",
-      PARLEY_SHUTDOWN_TIMEOUT: "3",
-    },
-  });
-  return new ParleyNode({ config, logger: silentLogger(), clock });
-}
+import { memoryNode } from "../../support/sip-node.ts";
 
 /** A node on a SQLite file that already holds an admin token, so a test can reach /api/v1. */
 async function nodeWithToken(clock: FakeClock) {
@@ -63,7 +51,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 describe("ParleyNode", () => {
   test("stop() with nothing in flight finishes without waiting for the grace timer", async () => {
     const clock = new FakeClock();
-    const node = memoryNode(clock);
+    const node = memoryNode({ PARLEY_SHUTDOWN_TIMEOUT: "3" }, clock);
     await node.start();
     assert.equal(node.state, "Running");
     await node.stop();
@@ -99,7 +87,7 @@ describe("ParleyNode", () => {
 
   test("start() on a port in use fails with NODE_LISTEN_FAILED and leaves the node stopped", async () => {
     const clock = new FakeClock();
-    const first = memoryNode(clock);
+    const first = memoryNode({ PARLEY_SHUTDOWN_TIMEOUT: "3" }, clock);
     await first.start();
     const { config } = loadConfig({
       env: {
