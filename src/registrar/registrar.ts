@@ -161,7 +161,8 @@ export class Registrar {
       };
       await this.#o.location.save(binding);
     }
-    this.#o.logger.info(
+    // Debug, not info: one line per REGISTER would flood the log of a busy server.
+    this.#o.logger.debug(
       { callId: request.callId, aor, contacts: changes.length, source: source.address },
       "registered",
     );
