@@ -51,6 +51,9 @@ export function createResponse(
 
 function toWithTag(to: string, status: number, tag: string | undefined): string {
   if (status === 100) return to;
+  // Fast path: no "tag" anywhere, so a header parameter can simply be appended (it lands after
+  // the ">" of a name-addr, or after an addr-spec, where §20.10 makes it a header parameter).
+  if (!/tag/i.test(to) && !/[?,]/.test(to)) return `${to};tag=${tag ?? newTag()}`;
   try {
     const parsed = NameAddr.parse(to, "To");
     if (parsed.tag !== undefined) return to;
