@@ -115,6 +115,12 @@ export const SipSection = section(
       default: 8192,
       description: "Longest request line or header line; longer gets 414 or 400.",
     }),
+    max_connections: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      default: 10_000,
+      description: "Most open TCP or TLS connections per listener; more are closed at once.",
+    }),
     tcp_idle_timeout: Type.Integer({
       minimum: 10,
       maximum: 86_400,

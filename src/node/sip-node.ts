@@ -54,6 +54,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     },
     timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4 },
     idleTimeoutMs: config.sip.tcp_idle_timeout * 1000,
+    maxConnections: config.sip.max_connections,
     clock,
     logger,
     metrics,

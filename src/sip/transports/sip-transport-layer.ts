@@ -53,6 +53,8 @@ export interface SipTransportLayerOptions {
   wsPort?: number;
   limits: SipParseLimits;
   idleTimeoutMs: number;
+  /** Most open stream connections per listener. */
+  maxConnections?: number;
   clock: Clock;
   logger: Logger;
   metrics?: Registry;
@@ -116,6 +118,7 @@ export class SipTransportLayer {
         clock,
         maxMessageBytes: limits.maxMessageBytes,
         idleTimeoutMs: this.#options.idleTimeoutMs,
+        maxConnections: this.#options.maxConnections,
         onChunk: (chunk, connection) => this.#streamChunk(chunk, connection),
       });
       out.tcp = await this.#tcp.listen();
@@ -130,6 +133,7 @@ export class SipTransportLayer {
         protocol: "tls",
         maxMessageBytes: limits.maxMessageBytes,
         idleTimeoutMs: this.#options.idleTimeoutMs,
+        maxConnections: this.#options.maxConnections,
         createListener: (onSocket) => createTlsServer({ key: tls.key, cert: tls.cert }, onSocket),
         onChunk: (chunk, connection) => this.#streamChunk(chunk, connection),
       });

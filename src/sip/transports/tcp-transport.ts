@@ -23,6 +23,8 @@ export interface TcpTransportOptions {
   maxMessageBytes: number;
   /** Connections with no traffic for this long are closed. */
   idleTimeoutMs: number;
+  /** Incoming connections beyond this many are closed at once (a flood must not exhaust memory). */
+  maxConnections?: number;
   onChunk: (chunk: FramedChunk, connection: SipConnection) => void;
   /** Builds the listening server; TLS passes a tls.Server factory. */
   createListener?: (onSocket: (socket: Socket) => void) => Server;
@@ -86,7 +88,17 @@ export class TcpTransport {
 
   async listen(): Promise<AddressInfo> {
     const factory = this.#options.createListener ?? ((onSocket) => createServer(onSocket));
-    const server = factory((socket) => this.#adopt(socket));
+    const server = factory((socket) => {
+      if (this.#connections.size >= (this.#options.maxConnections ?? 10_000)) {
+        this.#options.logger.warn(
+          { remote: socket.remoteAddress },
+          `sip ${this.protocol} connection limit reached`,
+        );
+        socket.destroy();
+        return;
+      }
+      this.#adopt(socket);
+    });
     this.#server = server;
     server.on("error", (error) =>
       this.#options.logger.warn({ err: error }, `sip ${this.protocol} listener error`),

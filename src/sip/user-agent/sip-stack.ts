@@ -13,6 +13,7 @@ export interface SipStackOptions {
   limits: SipParseLimits;
   timers: TimerSettings;
   idleTimeoutMs: number;
+  maxConnections?: number;
   clock: Clock;
   logger: Logger;
   metrics?: Registry;
@@ -53,6 +54,7 @@ export class SipStack {
       wsPort: options.wsPort,
       limits: options.limits,
       idleTimeoutMs: options.idleTimeoutMs,
+      maxConnections: options.maxConnections,
       clock: options.clock,
       logger: options.logger,
       metrics: options.metrics,

@@ -102,6 +102,32 @@ describe("SIP transports", () => {
   });
 });
 
+describe("SIP connection limits", () => {
+  test("connections beyond sip.max_connections are closed at once; the ones inside the limit still work", async (t) => {
+    const node = await startNode({ PARLEY_SIP_HOST: "127.0.0.1", PARLEY_SIP_MAX_CONNECTIONS: "2" });
+    t.after(() => node.stop());
+    const port = node.sipAddresses.tcp?.port ?? 0;
+    const open = async () => {
+      const socket = connect(port, "127.0.0.1");
+      await once(socket, "connect");
+      return socket;
+    };
+    const [a, b] = [await open(), await open()];
+    // Make sure the server has adopted both before the third arrives.
+    for (const s of [a, b]) {
+      s.write("\r\n\r\n");
+      await once(s, "data");
+    }
+    const c = await open();
+    await once(c, "close");
+    a.write(options(`SIP/2.0/TCP 127.0.0.1:${a.localPort};branch=z9hG4bKlim`, "lim"));
+    const [data] = await once(a, "data");
+    assert.match(String(data), /^SIP\/2\.0 200 OK/);
+    a.destroy();
+    b.destroy();
+  });
+});
+
 describe("SIP over WebSocket (RFC 7118)", () => {
   async function wsClient(port: number, protocol: string | undefined) {
     const socket = protocol
