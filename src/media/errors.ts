@@ -1,0 +1,8 @@
+import { ParleyError } from "../kernel/parley-error.ts";
+
+/** A datagram that is not a valid RTP packet (code `MEDIA_RTP_PARSE`). Protocol input, not a bug. */
+export class RtpParseError extends ParleyError {
+  constructor(message: string) {
+    super("MEDIA_RTP_PARSE", message);
+  }
+}
