@@ -6,3 +6,10 @@ export class RtpParseError extends ParleyError {
     super("MEDIA_RTP_PARSE", message);
   }
 }
+
+/** A WAV file that cannot be written or read as 16-bit PCM (code `MEDIA_WAV`). */
+export class WavError extends ParleyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("MEDIA_WAV", message, options);
+  }
+}

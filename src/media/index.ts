@@ -13,5 +13,15 @@ export {
   isG711Encoding,
 } from "./codecs/g711.ts";
 export { PcmFrame, transcode } from "./codecs/pcm-frame.ts";
-export { RtpParseError } from "./errors.ts";
+export { RtpParseError, WavError } from "./errors.ts";
+export { readWav, type WavAudio } from "./formats/wav-reader.ts";
+export { WAV_HEADER_BYTES, WavWriter, type WavWriterOptions, wavHeader } from "./formats/wav-writer.ts";
+export { MediaPortsExhaustedError, PortAllocator } from "./rtp/port-allocator.ts";
 export * from "./rtp/rtp-packet.ts";
+export {
+  type RemoteEndpoint,
+  RtpSession,
+  type RtpSessionEvents,
+  type RtpSessionOptions,
+} from "./rtp/rtp-session.ts";
+export { RtpSocket, type RtpSocketOptions } from "./rtp/rtp-socket.ts";

@@ -1,0 +1,112 @@
+import { createSocket, type Socket } from "node:dgram";
+import { isIPv4 } from "node:net";
+import type { Logger } from "../../kernel/log.ts";
+import type { PortAllocator } from "./port-allocator.ts";
+
+export interface RtpSocketOptions {
+  /** Local address to bind (media.address). */
+  address: string;
+  allocator: PortAllocator;
+  logger: Logger;
+  /** RFC 5761: RTP and RTCP on one port; no RTCP socket is opened. */
+  rtcpMux?: boolean;
+}
+
+type Receiver = (data: Buffer, address: string, port: number) => void;
+
+/**
+ * The UDP sockets of one media stream: RTP on an even port, RTCP on the next (RFC 3550 §11), or
+ * one port with rtcp-mux. Ports come from the PortAllocator; a pair some other program holds is
+ * skipped. Packets reach `onRtp`/`onRtcp`; nothing here parses them.
+ */
+export class RtpSocket {
+  readonly port: number;
+  readonly rtcpPort: number | undefined;
+  onRtp: Receiver = () => {};
+  onRtcp: Receiver = () => {};
+  readonly #rtp: Socket;
+  readonly #rtcp: Socket | undefined;
+  readonly #allocator: PortAllocator;
+  readonly #family: "udp4" | "udp6";
+  #closed = false;
+
+  private constructor(init: {
+    rtp: Socket;
+    rtcp: Socket | undefined;
+    port: number;
+    allocator: PortAllocator;
+    family: "udp4" | "udp6";
+  }) {
+    this.#rtp = init.rtp;
+    this.#rtcp = init.rtcp;
+    this.port = init.port;
+    this.rtcpPort = init.rtcp ? init.port + 1 : undefined;
+    this.#allocator = init.allocator;
+    this.#family = init.family;
+    init.rtp.on("message", (data, from) => this.onRtp(data, unmapped(from.address), from.port));
+    init.rtcp?.on("message", (data, from) => this.onRtcp(data, unmapped(from.address), from.port));
+  }
+
+  /** Binds the next free pair; tries up to 20 pairs before giving up. */
+  static async open(options: RtpSocketOptions): Promise<RtpSocket> {
+    const family = options.address.includes(":") ? "udp6" : "udp4";
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const port = options.allocator.allocate();
+      const rtp = createSocket({ type: family, ipv6Only: false });
+      const rtcp = options.rtcpMux ? undefined : createSocket({ type: family, ipv6Only: false });
+      try {
+        await bind(rtp, port, options.address);
+        if (rtcp) await bind(rtcp, port + 1, options.address);
+        for (const s of [rtp, rtcp])
+          s?.on("error", (error) => options.logger.debug({ err: error, port }, "rtp socket error"));
+        return new RtpSocket({ rtp, rtcp, port, allocator: options.allocator, family });
+      } catch (error) {
+        lastError = error;
+        rtp.close();
+        rtcp?.close();
+        options.allocator.release(port);
+      }
+    }
+    throw lastError;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  sendRtp(data: Uint8Array, port: number, address: string): void {
+    if (!this.#closed) this.#rtp.send(data, port, this.#target(address));
+  }
+
+  sendRtcp(data: Uint8Array, port: number, address: string): void {
+    if (this.#closed) return;
+    (this.#rtcp ?? this.#rtp).send(data, port, this.#target(address));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rtp.close();
+    this.#rtcp?.close();
+    this.#allocator.release(this.port);
+  }
+
+  #target(address: string): string {
+    return this.#family === "udp6" && isIPv4(address) ? `::ffff:${address}` : address;
+  }
+}
+
+function bind(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(port, address, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function unmapped(address: string): string {
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
+}
