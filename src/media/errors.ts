@@ -13,3 +13,10 @@ export class WavError extends ParleyError {
     super("MEDIA_WAV", message, options);
   }
 }
+
+/** SDP that cannot be used for a session (code `MEDIA_SDP`). Protocol input, not a bug: SIP answers 488/400. */
+export class SdpError extends ParleyError {
+  constructor(message: string) {
+    super("MEDIA_SDP", message);
+  }
+}

@@ -13,7 +13,7 @@ export {
   isG711Encoding,
 } from "./codecs/g711.ts";
 export { PcmFrame, transcode } from "./codecs/pcm-frame.ts";
-export { RtpParseError, WavError } from "./errors.ts";
+export { RtpParseError, SdpError, WavError } from "./errors.ts";
 export { readWav, type WavAudio } from "./formats/wav-reader.ts";
 export { WAV_HEADER_BYTES, WavWriter, type WavWriterOptions, wavHeader } from "./formats/wav-writer.ts";
 export { MediaPortsExhaustedError, PortAllocator } from "./rtp/port-allocator.ts";
@@ -25,3 +25,22 @@ export {
   type RtpSessionOptions,
 } from "./rtp/rtp-session.ts";
 export { RtpSocket, type RtpSocketOptions } from "./rtp/rtp-socket.ts";
+export {
+  type AnswerResult,
+  answerOffer,
+  createOffer,
+  hold,
+  intersectDirections,
+  type LocalMedia,
+  mirrorDirection,
+  type NegotiatedAudio,
+  resume,
+  TELEPHONE_EVENT_PAYLOAD_TYPE,
+} from "./sdp/negotiate.ts";
+export {
+  type MediaDirection,
+  MediaLine,
+  type PayloadFormat,
+  SessionDescription,
+  type TransportAddress,
+} from "./sdp/session-description.ts";
