@@ -1,4 +1,7 @@
 /** The media engine's public surface (so far: RTP packets and G.711); nothing outside media/ imports deeper. */
+
+export { ConferenceMixer } from "./bridges/conference-mixer.ts";
+export { RelayBridge } from "./bridges/relay-bridge.ts";
 export {
   decodeAlaw,
   decodeG711,
@@ -16,6 +19,9 @@ export { PcmFrame, transcode } from "./codecs/pcm-frame.ts";
 export { RtpParseError, SdpError, WavError } from "./errors.ts";
 export { readWav, type WavAudio } from "./formats/wav-reader.ts";
 export { WAV_HEADER_BYTES, WavWriter, type WavWriterOptions, wavHeader } from "./formats/wav-writer.ts";
+export type { MediaEndpoint } from "./media-endpoint.ts";
+export { MediaTicker } from "./media-ticker.ts";
+export { PlayoutBuffer } from "./rtp/playout-buffer.ts";
 export { MediaPortsExhaustedError, PortAllocator } from "./rtp/port-allocator.ts";
 export * from "./rtp/rtp-packet.ts";
 export {
@@ -44,3 +50,4 @@ export {
   SessionDescription,
   type TransportAddress,
 } from "./sdp/session-description.ts";
+export { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
