@@ -54,7 +54,9 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 /** All audio a peer heard, decoded and joined. */
 function audio(packets: RtpPacket[], codec: G711Encoding): Int16Array {
   const out = new Int16Array(packets.length * 160);
-  packets.forEach((p, i) => out.set(decodeG711(codec, p.payload), i * 160));
+  packets.forEach((p, i) => {
+    out.set(decodeG711(codec, p.payload), i * 160);
+  });
   return out;
 }
 
@@ -89,19 +91,24 @@ describe("ConferenceMixer", () => {
     const clock = new FakeClock();
     const legs = [await leg("PCMU", clock), await leg("PCMA", clock), await leg("PCMU", clock)];
     const mixer = new ConferenceMixer({ clock });
-    t.after(() => (mixer.close(), legs.forEach((l) => l.close())));
+    t.after(() => {
+      mixer.close();
+      for (const l of legs) l.close();
+    });
     const freqs = [1000, 2000, 3000];
-    legs.forEach((l, i) => mixer.join(`p${i}`, l.endpoint));
+    legs.forEach((l, i) => {
+      mixer.join(`p${i}`, l.endpoint);
+    });
     const arrived = legs.map(() => 0);
-    legs.forEach((l, i) =>
+    legs.forEach((l, i) => {
       l.endpoint.session.on("packet", () => {
         arrived[i] = (arrived[i] ?? 0) + 1;
-      }),
-    );
+      });
+    });
     for (let frame = 0; frame < 30; frame++) {
-      legs.forEach((l, i) =>
-        l.peer.send(encodeG711(l.codec, tone(freqs[i] as number, frame)), { payloadType: PT[l.codec] }),
-      );
+      legs.forEach((l, i) => {
+        l.peer.send(encodeG711(l.codec, tone(freqs[i] as number, frame)), { payloadType: PT[l.codec] });
+      });
       await until(() => arrived.every((n) => n > frame), `frame ${frame} at the mixer`);
       clock.advance(20);
     }
