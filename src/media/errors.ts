@@ -20,3 +20,10 @@ export class SdpError extends ParleyError {
     super("MEDIA_SDP", message);
   }
 }
+
+/** A telephone-event payload or a DTMF SIP INFO body that cannot be understood (code `MEDIA_DTMF_PARSE`). */
+export class DtmfParseError extends ParleyError {
+  constructor(message: string) {
+    super("MEDIA_DTMF_PARSE", message);
+  }
+}

@@ -16,7 +16,9 @@ export {
   isG711Encoding,
 } from "./codecs/g711.ts";
 export { PcmFrame, transcode } from "./codecs/pcm-frame.ts";
-export { RtpParseError, SdpError, WavError } from "./errors.ts";
+export * from "./dtmf/dtmf-relay.ts";
+export * from "./dtmf/telephone-event.ts";
+export { DtmfParseError, RtpParseError, SdpError, WavError } from "./errors.ts";
 export { readWav, type WavAudio } from "./formats/wav-reader.ts";
 export { WAV_HEADER_BYTES, WavWriter, type WavWriterOptions, wavHeader } from "./formats/wav-writer.ts";
 export type { MediaEndpoint } from "./media-endpoint.ts";
@@ -51,3 +53,4 @@ export {
   type TransportAddress,
 } from "./sdp/session-description.ts";
 export { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
+export * from "./sources/tone-generator.ts";
