@@ -53,4 +53,5 @@ export {
   type TransportAddress,
 } from "./sdp/session-description.ts";
 export { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
+export { Player, type PlayerEvents, type PlayItem, type PlayOptions } from "./sources/player.ts";
 export * from "./sources/tone-generator.ts";

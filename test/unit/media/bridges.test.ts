@@ -3,62 +3,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { type Clock, SystemClock } from "../../../src/kernel/clock.ts";
-import { silentLogger } from "../../../src/kernel/log.ts";
-import {
-  ConferenceMixer,
-  decodeG711,
-  encodeG711,
-  type G711Encoding,
-  type MediaEndpoint,
-  PortAllocator,
-  Recorder,
-  RelayBridge,
-  type RtpPacket,
-  RtpSession,
-  RtpSocket,
-  readWav,
-} from "../../../src/media/index.ts";
+import { ConferenceMixer, encodeG711, Recorder, RelayBridge, readWav } from "../../../src/media/index.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
-import { dominantTone, goertzel, sineFrame } from "../../support/tone-probe.ts";
+import { heardAudio, mediaLeg, PAYLOAD_TYPES, toneFrame, until } from "../../support/media-legs.ts";
+import { dominantTone, goertzel } from "../../support/tone-probe.ts";
 
-const allocator = new PortAllocator({ min: 30000 + Math.floor(Math.random() * 4000) * 2, max: 39999 });
-const PT: Record<G711Encoding, number> = { PCMU: 0, PCMA: 8 };
-
-async function rtp(clock: Clock = new SystemClock()): Promise<RtpSession> {
-  const socket = await RtpSocket.open({ address: "127.0.0.1", allocator, logger: silentLogger() });
-  return new RtpSession({ socket, clock, logger: silentLogger() });
-}
-
-/** A phone (peer) and the Parley leg facing it, pointed at each other. */
-async function leg(codec: G711Encoding, clock?: Clock) {
-  const peer = await rtp();
-  const session = await rtp(clock);
-  peer.setRemote({ address: "127.0.0.1", port: session.port });
-  session.setRemote({ address: "127.0.0.1", port: peer.port });
-  const endpoint: MediaEndpoint = { session, codec, payloadType: PT[codec] };
-  const heard: RtpPacket[] = [];
-  peer.on("packet", (p) => heard.push(p));
-  return { peer, endpoint, heard, codec, close: () => (peer.close(), session.close()) };
-}
-
-function tone(frequency: number, frame: number): Int16Array {
-  return sineFrame(frequency, 8000, 160, 0.3, (frame * 160 * 2 * Math.PI * frequency) / 8000);
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
-  assert.ok(condition(), `timed out waiting for ${what}`);
-}
-
-/** All audio a peer heard, decoded and joined. */
-function audio(packets: RtpPacket[], codec: G711Encoding): Int16Array {
-  const out = new Int16Array(packets.length * 160);
-  packets.forEach((p, i) => {
-    out.set(decodeG711(codec, p.payload), i * 160);
-  });
-  return out;
-}
+const PT = PAYLOAD_TYPES;
+const leg = mediaLeg;
+const tone = toneFrame;
+const audio = heardAudio;
 
 describe("RelayBridge", () => {
   for (const [codecA, codecB] of [
