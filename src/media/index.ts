@@ -22,6 +22,7 @@ export { DtmfParseError, RtpParseError, SdpError, WavError } from "./errors.ts";
 export { readWav, type WavAudio } from "./formats/wav-reader.ts";
 export { WAV_HEADER_BYTES, WavWriter, type WavWriterOptions, wavHeader } from "./formats/wav-writer.ts";
 export type { MediaEndpoint } from "./media-endpoint.ts";
+export { MediaEngine, type MediaEngineOptions, type OwnedEndpoint } from "./media-engine.ts";
 export { MediaTicker } from "./media-ticker.ts";
 export { PlayoutBuffer } from "./rtp/playout-buffer.ts";
 export { MediaPortsExhaustedError, PortAllocator } from "./rtp/port-allocator.ts";

@@ -86,6 +86,12 @@ export class Player extends TypedEmitter<PlayerEvents> {
     if (this.playing) this.#finish(true);
   }
 
+  /** Stops playback for good (the media engine closing). */
+  close(): void {
+    this.stop();
+    this.removeAllListeners();
+  }
+
   #tick(): void {
     const frame = this.#nextFrame();
     if (!frame) {

@@ -1,0 +1,167 @@
+import type { Clock } from "../kernel/clock.ts";
+import { randomHex } from "../kernel/ids.ts";
+import type { Logger } from "../kernel/log.ts";
+import { ConferenceMixer } from "./bridges/conference-mixer.ts";
+import { RelayBridge } from "./bridges/relay-bridge.ts";
+import type { G711Encoding } from "./codecs/g711.ts";
+import type { MediaEndpoint } from "./media-endpoint.ts";
+import { PortAllocator } from "./rtp/port-allocator.ts";
+import { RtpSession } from "./rtp/rtp-session.ts";
+import { RtpSocket } from "./rtp/rtp-socket.ts";
+import { answerOffer } from "./sdp/negotiate.ts";
+import type { SessionDescription } from "./sdp/session-description.ts";
+import { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
+import { Player } from "./sources/player.ts";
+
+export interface MediaEngineOptions {
+  /** Address RTP sockets bind to (media.address). */
+  address: string;
+  /** Address written in SDP when it differs (NAT, media.public_address). */
+  publicAddress?: string;
+  portMin: number;
+  portMax: number;
+  clock: Clock;
+  logger: Logger;
+  /** Silence after which an endpoint reports `timeout`, ms (media.rtp_timeout). */
+  rtpTimeoutMs?: number;
+  /** G.711 laws accepted, most preferred first. */
+  codecs?: readonly G711Encoding[];
+}
+
+/** An endpoint the engine owns: closing it releases its ports and takes it out of the engine. */
+export interface OwnedEndpoint extends MediaEndpoint {
+  close(): void;
+}
+
+interface Closable {
+  close(): void;
+}
+
+/**
+ * The media engine's root (mediasoup's Worker/Router in one): it allocates RTP ports, creates
+ * endpoints from SDP, and owns every endpoint, bridge, mixer, recorder and player it made, so
+ * close() releases all of them. Calls ask it for media and never touch sockets themselves.
+ */
+export class MediaEngine {
+  readonly #options: MediaEngineOptions;
+  readonly #allocator: PortAllocator;
+  readonly #children = new Set<Closable>();
+  #closed = false;
+
+  constructor(options: MediaEngineOptions) {
+    this.#options = options;
+    this.#allocator = new PortAllocator({ min: options.portMin, max: options.portMax });
+  }
+
+  /** Open ports, bridges, mixers, recorders and players. */
+  get size(): number {
+    return this.#children.size;
+  }
+
+  get portsInUse(): number {
+    return this.#allocator.inUse;
+  }
+
+  /**
+   * Answers an SDP offer (RFC 3264): opens an endpoint for the first acceptable audio stream,
+   * pointed at the offerer's address, and returns it with the answer; `not-acceptable` (the caller
+   * answers 488) when no audio stream can be served.
+   */
+  async answer(
+    offer: SessionDescription,
+  ): Promise<
+    { endpoint: OwnedEndpoint; answer: SessionDescription } | { error: "not-acceptable"; reason: string }
+  > {
+    const socket = await this.#openSocket();
+    const result = answerOffer(offer, this.#local(socket.port));
+    if ("error" in result) {
+      socket.close();
+      return result;
+    }
+    const endpoint = this.#endpoint(
+      socket,
+      result.audio.codec,
+      result.audio.payloadType,
+      result.audio.telephoneEventPayloadType,
+    );
+    endpoint.session.setRemote(result.audio.remote);
+    return { endpoint, answer: result.answer };
+  }
+
+  bridge(a: MediaEndpoint, b: MediaEndpoint): RelayBridge {
+    return this.#own(new RelayBridge(a, b));
+  }
+
+  conference(): ConferenceMixer {
+    return this.#own(new ConferenceMixer({ clock: this.#options.clock }));
+  }
+
+  record(options: Omit<RecorderOptions, "clock">): Recorder {
+    return this.#own(new Recorder({ ...options, clock: this.#options.clock }));
+  }
+
+  player(endpoint: MediaEndpoint): Player {
+    return this.#own(new Player({ endpoint, clock: this.#options.clock }));
+  }
+
+  /** Closes everything the engine made; a second call does nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const child of [...this.#children]) child.close();
+    this.#children.clear();
+  }
+
+  #own<T extends Closable>(child: T): T {
+    if (this.#closed) {
+      child.close();
+      throw new Error("the media engine is closed");
+    }
+    this.#children.add(child);
+    return child;
+  }
+
+  async #openSocket(): Promise<RtpSocket> {
+    if (this.#closed) throw new Error("the media engine is closed");
+    return RtpSocket.open({
+      address: this.#options.address,
+      allocator: this.#allocator,
+      logger: this.#options.logger,
+    });
+  }
+
+  #local(port: number) {
+    return {
+      address: this.#options.publicAddress || this.#options.address,
+      port,
+      codecs: this.#options.codecs ?? (["PCMU", "PCMA"] as const),
+      telephoneEvent: true,
+      sessionId: String(Number.parseInt(randomHex(6), 16)),
+    };
+  }
+
+  #endpoint(
+    socket: RtpSocket,
+    codec: G711Encoding,
+    payloadType: number,
+    telephoneEventPayloadType: number | undefined,
+  ): OwnedEndpoint {
+    const session = new RtpSession({
+      socket,
+      clock: this.#options.clock,
+      logger: this.#options.logger,
+      timeoutMs: this.#options.rtpTimeoutMs ?? 0,
+    });
+    const endpoint: OwnedEndpoint = {
+      session,
+      codec,
+      payloadType,
+      ...(telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType }),
+      close: () => {
+        session.close();
+        this.#children.delete(endpoint);
+      },
+    };
+    return this.#own(endpoint);
+  }
+}
