@@ -224,6 +224,12 @@ export const MediaSection = section(
       default: 30000,
       description: "Highest RTP port.",
     }),
+    rtp_timeout: Type.Integer({
+      minimum: 0,
+      maximum: 3600,
+      default: 30,
+      description: "Seconds without RTP after which a call's media is reported dead (0 disables).",
+    }),
   },
   "RTP media.",
 );

@@ -5,6 +5,7 @@ import { buildHttpServer } from "../http/index.ts";
 import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
+import { MediaEngine } from "../media/index.ts";
 import type { SipListenAddresses } from "../sip/index.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
@@ -34,6 +35,7 @@ export class ParleyNode {
   #opened: OpenedDirectory | undefined;
   #http: FastifyInstance | undefined;
   #sip: SipNode | undefined;
+  #media: MediaEngine | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -56,6 +58,12 @@ export class ParleyNode {
   /** The bound SIP addresses (UDP and TCP); only while running. */
   get sipAddresses(): SipListenAddresses {
     return this.#sip?.addresses ?? {};
+  }
+
+  /** The media engine (RTP ports are opened only when a call asks for them). */
+  get media(): MediaEngine {
+    if (!this.#media) throw new Error("the media engine is not running");
+    return this.#media;
   }
 
   /** The SIP side (stack, registrar's location service), for modules that build on it. */
@@ -94,6 +102,15 @@ export class ParleyNode {
         .catch((error: unknown) => {
           throw new ListenError("HTTP", "http.host, http.port", config.http.host, config.http.port, error);
         });
+      this.#media = new MediaEngine({
+        address: config.media.address,
+        publicAddress: config.media.public_address,
+        portMin: config.media.rtp_port_min,
+        portMax: config.media.rtp_port_max,
+        rtpTimeoutMs: config.media.rtp_timeout * 1000,
+        clock: this.clock,
+        logger,
+      });
       this.#sip = await startSipNode({
         config,
         clock: this.clock,
@@ -146,6 +163,7 @@ export class ParleyNode {
 
   async #release(): Promise<void> {
     await this.#sip?.stop();
+    this.#media?.close();
     await this.#opened?.database.close();
   }
 }

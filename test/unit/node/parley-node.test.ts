@@ -54,6 +54,7 @@ describe("ParleyNode", () => {
     const node = memoryNode({ PARLEY_SHUTDOWN_TIMEOUT: "3" }, clock);
     await node.start();
     assert.equal(node.state, "Running");
+    assert.equal(node.media.portsInUse, 0, "the media engine opens no port until a call asks");
     await node.stop();
     assert.equal(node.state, "Stopped");
     assert.equal(clock.pendingTimers, 0, "the grace timer is cancelled");
