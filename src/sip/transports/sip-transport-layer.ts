@@ -170,14 +170,22 @@ export class SipTransportLayer {
     await Promise.all([this.#udp?.close(), this.#tcp?.close(), this.#tls?.close(), this.#ws?.close()]);
   }
 
-  /** A transport to send requests to `target` (client transactions, §18.1.1). */
+  /**
+   * A transport to send requests to `target` (client transactions, §18.1.1). A target with a
+   * flow id (a registered UA's connection, RFC 5626 §5.3) is reached on that connection while it
+   * is open; a TCP target without one is connected to (or an open connection to it is reused).
+   * WebSocket peers can only be reached on their flow.
+   */
   async transportTo(target: RemoteAddress): Promise<ReplyPath> {
     if (target.protocol === "udp") return this.#udpPath(target);
+    const byProtocol = { tcp: this.#tcp, tls: this.#tls, ws: this.#ws, wss: this.#ws }[target.protocol];
+    const flow = target.flowId === undefined ? undefined : byProtocol?.flow(target.flowId);
+    if (flow) return this.#streamPath(flow);
     if (target.protocol === "tcp" && this.#tcp) {
       const connection = await this.#tcp.connectionTo(target.address, target.port);
       return this.#streamPath(connection);
     }
-    throw new Error(`no ${target.protocol} transport`);
+    throw new Error(`no open ${target.protocol} flow to ${target.address}:${target.port}`);
   }
 
   #datagram(data: Buffer, source: RemoteInfo): void {

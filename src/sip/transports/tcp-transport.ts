@@ -122,6 +122,12 @@ export class TcpTransport {
     return this.#connections.size;
   }
 
+  /** An open connection by flow id (RFC 5626: requests to a registered UA go back on its flow). */
+  flow(id: string): SipConnection | undefined {
+    const connection = this.#connections.get(id);
+    return connection && !connection.closed ? connection : undefined;
+  }
+
   /** An open connection to the peer, reused when one exists (§18.1.1), otherwise a new one. */
   async connectionTo(address: string, port: number): Promise<SipConnection> {
     const existing = this.#byRemote.get(`${addressForSocket(address)}:${port}`);

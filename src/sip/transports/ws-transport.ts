@@ -54,6 +54,7 @@ export class WsTransport {
   readonly #options: WsTransportOptions;
   #http: Server | undefined;
   #wss: WebSocketServer | undefined;
+  readonly #connections = new Map<string, WsConnection>();
   #closed = false;
 
   constructor(options: WsTransportOptions) {
@@ -78,6 +79,8 @@ export class WsTransport {
       }
       const address = (request.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
       const connection = new WsConnection(socket, address, request.socket.remotePort ?? 0);
+      this.#connections.set(connection.id, connection);
+      socket.on("close", () => this.#connections.delete(connection.id));
       socket.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
         const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
         this.#options.onMessage(buffer, connection);
@@ -96,6 +99,12 @@ export class WsTransport {
       });
     });
     return http.address() as AddressInfo;
+  }
+
+  /** An open connection by flow id; a browser cannot be connected to, only reached on its flow. */
+  flow(id: string): SipConnection | undefined {
+    const connection = this.#connections.get(id);
+    return connection && !connection.closed ? connection : undefined;
   }
 
   async close(): Promise<void> {

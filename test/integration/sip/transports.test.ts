@@ -178,6 +178,33 @@ describe("SIP over WebSocket (RFC 7118)", () => {
     const [binding] = parley.node.sip.location.lookup("sip:1001@parley.test");
     assert.equal(binding?.source.protocol, "ws");
     assert.match(binding?.source.flowId ?? "", /^ws-\d+$/);
+
+    // A request to the registered browser goes back on its WebSocket flow (RFC 5626 §5.3).
+    const path = await parley.node.sip.stack.transports.transportTo({
+      protocol: "ws",
+      address: binding?.source.address ?? "",
+      port: binding?.source.port ?? 0,
+      flowId: binding?.source.flowId ?? "",
+    });
+    const message = parseSipMessage(
+      Buffer.from(
+        [
+          "MESSAGE sip:1001@df7jal23ls0d.invalid;transport=ws SIP/2.0",
+          "Via: SIP/2.0/WS parley.invalid;branch=z9hG4bKmsg",
+          "Max-Forwards: 70",
+          "From: <sip:parley@parley.test>;tag=p",
+          "To: <sip:1001@parley.test>",
+          "Call-ID: to-browser",
+          "CSeq: 1 MESSAGE",
+          "Content-Length: 0",
+          "",
+          "",
+        ].join("\r\n"),
+      ),
+    );
+    path.send(message);
+    while (messages.length === 0) await once(socket, "message");
+    assert.match(messages.shift() ?? "", /^MESSAGE sip:1001@/);
   });
 
   test("a WebSocket handshake without the sip subprotocol is refused", async (t) => {
