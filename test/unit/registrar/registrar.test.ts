@@ -144,6 +144,22 @@ describe("Registrar (RFC 3261 §10.3)", () => {
     assert.equal(binding?.q, 0.5);
   });
 
+  test("Path is stored with the binding and echoed to a UA that supports path (RFC 3327)", async () => {
+    const { register, location } = setup();
+    const r = await register({
+      password: "pw-1001",
+      extra: ["Path: <sip:edge1.example.com;lr>", "Path: <sip:edge2.example.com;lr>", "Supported: path"],
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.headers.values("path"), ["<sip:edge1.example.com;lr>", "<sip:edge2.example.com;lr>"]);
+    assert.deepEqual(location.lookup("sip:1001@parley.test")[0]?.path, [
+      "<sip:edge1.example.com;lr>",
+      "<sip:edge2.example.com;lr>",
+    ]);
+    const noSupport = await register({ password: "pw-1001", extra: ["Path: <sip:edge1.example.com;lr>"] });
+    assert.equal(noSupport.headers.has("path"), false, "not echoed without Supported: path");
+  });
+
   test("a query (no Contact) lists the bindings without changing them", async () => {
     const { register } = setup();
     await register({ password: "pw-1001" });
