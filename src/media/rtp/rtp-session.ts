@@ -3,7 +3,7 @@ import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
 import { RtpParseError } from "../errors.ts";
-import { RtpPacket } from "./rtp-packet.ts";
+import { RTP_HEADER_LENGTH, RtpPacket } from "./rtp-packet.ts";
 import type { RtpSocket } from "./rtp-socket.ts";
 
 export interface RemoteEndpoint {
@@ -153,6 +153,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.removeAllListeners();
   }
 
+  /**
+   * Writes the 12-octet RFC 3550 header (V=2, no padding, extension or CSRCs: this session is the
+   * source) and the payload into a fresh buffer and sends it. A fresh buffer per packet, because
+   * dgram sends asynchronously; no RtpPacket object on this per-packet path.
+   */
   #write(
     remote: RemoteEndpoint,
     payloadType: number,
@@ -161,17 +166,14 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     marker: boolean,
     payload: Uint8Array,
   ): void {
-    const packet = new RtpPacket({
-      payloadType,
-      sequenceNumber: seq,
-      timestamp,
-      ssrc: this.ssrc,
-      marker,
-      payload,
-    });
-    // A fresh buffer per packet: dgram sends asynchronously, so a reused buffer would be
-    // overwritten before the kernel has it.
-    this.#socket.sendRtp(packet.serialize(), remote.port, remote.address);
+    const out = Buffer.allocUnsafe(RTP_HEADER_LENGTH + payload.byteLength);
+    out[0] = 0x80;
+    out[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+    out.writeUInt16BE(seq, 2);
+    out.writeUInt32BE(timestamp, 4);
+    out.writeUInt32BE(this.ssrc, 8);
+    out.set(payload, RTP_HEADER_LENGTH);
+    this.#socket.sendRtp(out, remote.port, remote.address);
     this.#lastSentAt = this.#clock.monotonic();
     this.stats.sent += 1;
   }
