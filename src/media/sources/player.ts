@@ -45,6 +45,8 @@ export class Player extends TypedEmitter<PlayerEvents> {
   #index = 0;
   #source: (() => Int16Array | undefined) | undefined;
   #framesSent = 0;
+  /** Frames of the current play(); its first frame carries the marker bit (a new talkspurt). */
+  #framesThisPlay = 0;
 
   constructor(options: { endpoint: MediaEndpoint; clock: Clock; plan?: TonePlanName }) {
     super();
@@ -68,6 +70,7 @@ export class Player extends TypedEmitter<PlayerEvents> {
     this.#options = options;
     this.#index = 0;
     this.#source = undefined;
+    this.#framesThisPlay = 0;
     if (items.length === 0) {
       this.safeEmit("finished", { interrupted: false });
       return;
@@ -99,8 +102,9 @@ export class Player extends TypedEmitter<PlayerEvents> {
       return;
     }
     const { session, codec, payloadType } = this.#endpoint;
-    session.send(encodeG711(codec, frame), { payloadType, marker: this.#framesSent === 0 });
+    session.send(encodeG711(codec, frame), { payloadType, marker: this.#framesThisPlay === 0 });
     this.#framesSent += 1;
+    this.#framesThisPlay += 1;
   }
 
   #nextFrame(): Int16Array | undefined {
