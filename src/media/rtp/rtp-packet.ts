@@ -69,6 +69,10 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * are subarrays, not copies), so a caller that reuses its receive buffer must copy what it keeps.
  * RFC 3550 §5.1: https://www.rfc-editor.org/rfc/rfc3550#section-5.1
  */
+/** Set while parse() builds a packet from fields it has already checked. */
+let trustedFields = false;
+const NO_CSRCS: readonly number[] = Object.freeze([]);
+
 export class RtpPacket {
   readonly payloadType: number;
   readonly sequenceNumber: number;
@@ -92,6 +96,38 @@ export class RtpPacket {
     extension = null,
     paddingLength = 0,
   }: RtpPacketOptions) {
+    if (!trustedFields)
+      RtpPacket.#check({
+        payloadType,
+        sequenceNumber,
+        timestamp,
+        ssrc,
+        payload,
+        csrcs,
+        extension,
+        paddingLength,
+      });
+    this.payloadType = payloadType;
+    this.sequenceNumber = sequenceNumber;
+    this.timestamp = timestamp;
+    this.ssrc = ssrc;
+    this.marker = marker;
+    this.csrcs = csrcs.length === 0 ? NO_CSRCS : Object.freeze([...csrcs]);
+    this.extension =
+      extension === null ? null : Object.freeze({ profile: extension.profile, data: extension.data });
+    this.paddingLength = paddingLength;
+    this.payload = asBuffer(payload);
+  }
+
+  static #check({
+    payloadType,
+    sequenceNumber,
+    timestamp,
+    ssrc,
+    csrcs = [],
+    extension = null,
+    paddingLength = 0,
+  }: RtpPacketOptions): void {
     checkUint("payloadType", payloadType, 0x7f);
     checkUint("sequenceNumber", sequenceNumber, 0xffff);
     checkUint("timestamp", timestamp, 0xffffffff);
@@ -110,16 +146,6 @@ export class RtpPacket {
         );
       }
     }
-    this.payloadType = payloadType;
-    this.sequenceNumber = sequenceNumber;
-    this.timestamp = timestamp;
-    this.ssrc = ssrc;
-    this.marker = marker;
-    this.csrcs = Object.freeze([...csrcs]);
-    this.extension =
-      extension === null ? null : Object.freeze({ profile: extension.profile, data: extension.data });
-    this.paddingLength = paddingLength;
-    this.payload = asBuffer(payload);
   }
 
   /**
@@ -183,17 +209,22 @@ export class RtpPacket {
       }
     }
 
-    return new RtpPacket({
-      payloadType: second & 0x7f,
-      sequenceNumber: bytes.readUInt16BE(2),
-      timestamp: bytes.readUInt32BE(4),
-      ssrc: bytes.readUInt32BE(8),
-      marker: (second & 0x80) !== 0,
-      csrcs,
-      extension,
-      paddingLength,
-      payload: bytes.subarray(offset, length - paddingLength),
-    });
+    trustedFields = true;
+    try {
+      return new RtpPacket({
+        payloadType: second & 0x7f,
+        sequenceNumber: bytes.readUInt16BE(2),
+        timestamp: bytes.readUInt32BE(4),
+        ssrc: bytes.readUInt32BE(8),
+        marker: (second & 0x80) !== 0,
+        csrcs,
+        extension,
+        paddingLength,
+        payload: bytes.subarray(offset, length - paddingLength),
+      });
+    } finally {
+      trustedFields = false;
+    }
   }
 
   /** The serialized size in octets. */
