@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
-import { isIPv4 } from "node:net";
 import type { Logger } from "../../kernel/log.ts";
+import { socketTarget, unmapIPv4 } from "../../kernel/net.ts";
 import type { PortAllocator } from "./port-allocator.ts";
 
 export interface RtpSocketOptions {
@@ -43,8 +43,8 @@ export class RtpSocket {
     this.rtcpPort = init.rtcp ? init.port + 1 : undefined;
     this.#allocator = init.allocator;
     this.#family = init.family;
-    init.rtp.on("message", (data, from) => this.onRtp(data, unmapped(from.address), from.port));
-    init.rtcp?.on("message", (data, from) => this.onRtcp(data, unmapped(from.address), from.port));
+    init.rtp.on("message", (data, from) => this.onRtp(data, unmapIPv4(from.address), from.port));
+    init.rtcp?.on("message", (data, from) => this.onRtcp(data, unmapIPv4(from.address), from.port));
   }
 
   /** Binds the next free pair; tries up to 20 pairs before giving up. */
@@ -93,7 +93,7 @@ export class RtpSocket {
   }
 
   #target(address: string): string {
-    return this.#family === "udp6" && isIPv4(address) ? `::ffff:${address}` : address;
+    return socketTarget(this.#family, address);
   }
 }
 
@@ -105,8 +105,4 @@ function bind(socket: Socket, port: number, address: string): Promise<void> {
       resolve();
     });
   });
-}
-
-function unmapped(address: string): string {
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

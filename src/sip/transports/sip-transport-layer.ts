@@ -4,6 +4,7 @@ import { createServer as createTlsServer } from "node:tls";
 import { Counter, type Registry } from "prom-client";
 import type { Clock } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
+import { unmapIPv4 } from "../../kernel/net.ts";
 import { SipParseError } from "../errors.ts";
 import {
   isKeepAlive,
@@ -191,7 +192,7 @@ export class SipTransportLayer {
   #datagram(data: Buffer, source: RemoteInfo): void {
     const from: RemoteAddress = {
       protocol: "udp",
-      address: source.address.replace(/^::ffff:/, ""),
+      address: unmapIPv4(source.address),
       port: source.port,
     };
     if (isKeepAlive(data)) {

@@ -1,6 +1,7 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import type { Clock, TimerHandle } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
+import { unmapIPv4 } from "../../kernel/net.ts";
 import { addressForSocket, type SipProtocol } from "./remote-address.ts";
 import { type FramedChunk, StreamFramer } from "./stream-framer.ts";
 
@@ -45,7 +46,7 @@ class StreamConnection implements SipConnection {
     this.socket = socket;
     this.protocol = protocol;
     this.id = `${protocol}-${++nextId}`;
-    this.remoteAddress = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    this.remoteAddress = unmapIPv4(socket.remoteAddress ?? "");
     this.remotePort = socket.remotePort ?? 0;
     this.lastActivity = now;
   }

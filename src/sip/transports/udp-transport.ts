@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import { type AddressInfo, isIPv4 } from "node:net";
+import type { AddressInfo } from "node:net";
 import type { Logger } from "../../kernel/log.ts";
+import { socketTarget } from "../../kernel/net.ts";
 import { addressForSocket } from "./remote-address.ts";
 
 export interface UdpTransportOptions {
@@ -52,9 +53,7 @@ export class UdpTransport {
       onError?.(new Error("UdpTransport is closed"));
       return;
     }
-    let target = addressForSocket(address);
-    // A dual-stack IPv6 socket reaches IPv4 peers through their IPv4-mapped address.
-    if (this.#family === "udp6" && isIPv4(target)) target = `::ffff:${target}`;
+    const target = socketTarget(this.#family, addressForSocket(address));
     this.#socket.send(data, port, target, (error) => {
       if (error) {
         this.#options.logger.debug({ err: error, address, port }, "sip udp send failed");

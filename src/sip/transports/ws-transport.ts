@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../../kernel/log.ts";
+import { unmapIPv4 } from "../../kernel/net.ts";
 import { addressForSocket } from "./remote-address.ts";
 import type { SipConnection } from "./tcp-transport.ts";
 
@@ -77,7 +78,7 @@ export class WsTransport {
         socket.close(1002, "the sip subprotocol is required");
         return;
       }
-      const address = (request.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+      const address = unmapIPv4(request.socket.remoteAddress ?? "");
       const connection = new WsConnection(socket, address, request.socket.remotePort ?? 0);
       this.#connections.set(connection.id, connection);
       socket.on("close", () => this.#connections.delete(connection.id));
