@@ -1,11 +1,4 @@
-export {
-  addressForSocket,
-  hostForSip,
-  isReliable,
-  type RemoteAddress,
-  type SipProtocol,
-  viaTransport,
-} from "./remote-address.ts";
+export { addressForSocket, isReliable, type RemoteAddress, type SipProtocol } from "./remote-address.ts";
 export {
   type ReplyPath,
   type SipListenAddresses,

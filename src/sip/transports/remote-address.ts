@@ -14,16 +14,6 @@ export function isReliable(protocol: SipProtocol): boolean {
   return protocol !== "udp";
 }
 
-/** The Via transport token for a protocol: "UDP", "TCP", "TLS", "WS", "WSS". */
-export function viaTransport(protocol: SipProtocol): string {
-  return protocol.toUpperCase();
-}
-
-/** "192.0.2.1" stays, "2001:db8::1" becomes "[2001:db8::1]" (a host as written in SIP). */
-export function hostForSip(address: string): string {
-  return address.includes(":") && !address.startsWith("[") ? `[${address}]` : address;
-}
-
 /** "[2001:db8::1]" → "2001:db8::1" (an address as sockets take it). */
 export function addressForSocket(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;

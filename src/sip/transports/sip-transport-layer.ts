@@ -15,7 +15,7 @@ import {
   type SipResponse,
   splitList,
 } from "../messages/index.ts";
-import { addressForSocket, isReliable, type RemoteAddress, type SipProtocol } from "./remote-address.ts";
+import { addressForSocket, isReliable, type RemoteAddress } from "./remote-address.ts";
 import type { FramedChunk } from "./stream-framer.ts";
 import { type SipConnection, TcpTransport } from "./tcp-transport.ts";
 import { UdpTransport } from "./udp-transport.ts";
@@ -351,5 +351,3 @@ function udpResponseTarget(response: SipResponse, source: RemoteAddress): { addr
     return { address: source.address, port: source.port };
   }
 }
-
-export type { SipProtocol };

@@ -119,10 +119,6 @@ export class TcpTransport {
     return this.#server?.address() as AddressInfo;
   }
 
-  get connectionCount(): number {
-    return this.#connections.size;
-  }
-
   /** An open connection by flow id (RFC 5626: requests to a registered UA go back on its flow). */
   flow(id: string): SipConnection | undefined {
     const connection = this.#connections.get(id);
