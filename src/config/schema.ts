@@ -78,6 +78,11 @@ export const SipSection = section(
       description: "PEM certificate chain for SIP over TLS; empty disables TLS.",
     }),
     tls_key: Type.String({ default: "", description: "PEM private key for SIP over TLS." }),
+    advertised_address: Type.String({
+      default: "",
+      description:
+        "Host or address Parley writes in Via and Contact of the requests and answers it sends; empty uses sip.host, or 127.0.0.1 when sip.host is a wildcard. Set it to the address phones reach Parley at.",
+    }),
     ws_port: Port(8088, "SIP over WebSocket port (RFC 7118)."),
     t1: Type.Integer({
       minimum: 50,
@@ -234,6 +239,23 @@ export const MediaSection = section(
   "RTP media.",
 );
 
+export const CallsSection = section(
+  {
+    no_answer_timeout: Type.Integer({
+      minimum: 1,
+      maximum: 600,
+      default: 30,
+      description: "Seconds a callee's phones ring before the call fails with no answer (480).",
+    }),
+    call_waiting: Type.Boolean({
+      default: false,
+      description:
+        "Whether a user already in a call is offered a second one; when false the caller gets 486 Busy Here.",
+    }),
+  },
+  "Call control (the back-to-back user agent).",
+);
+
 export const ImapSection = section(
   {
     host: Host("0.0.0.0", "Address the IMAP4rev1 voicemail server listens on."),
@@ -270,6 +292,7 @@ export const ConfigSchema = Type.Object(
     sip: SipSection,
     registrar: RegistrarSection,
     media: MediaSection,
+    calls: CallsSection,
     imap: ImapSection,
     smtp: SmtpSection,
   },

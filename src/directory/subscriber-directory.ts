@@ -155,6 +155,14 @@ export class SubscriberDirectory {
     return stored ? publicView(stored) : undefined;
   }
 
+  /** The user who owns an E.164 number, with the name of their domain. */
+  async findUserByNumber(number: string): Promise<{ user: User; domain: string } | undefined> {
+    const stored = await this.#users.findByPhoneNumber(number);
+    if (!stored) return undefined;
+    const domain = await this.#domains.get(stored.domainId);
+    return domain ? { user: publicView(stored), domain: domain.name } : undefined;
+  }
+
   async listUsers(query: Page & { domain?: string }): Promise<{ users: User[]; total: number }> {
     const domainId = query.domain === undefined ? undefined : (await this.domain(query.domain)).id;
     const page = await this.#users.list({ limit: query.limit, offset: query.offset, domainId });

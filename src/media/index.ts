@@ -22,7 +22,12 @@ export { DtmfParseError, RtpParseError, SdpError, WavError } from "./errors.ts";
 export { readWav, type WavAudio } from "./formats/wav-reader.ts";
 export { WAV_HEADER_BYTES, WavWriter, type WavWriterOptions, wavHeader } from "./formats/wav-writer.ts";
 export type { MediaEndpoint } from "./media-endpoint.ts";
-export { MediaEngine, type MediaEngineOptions, type OwnedEndpoint } from "./media-engine.ts";
+export {
+  MediaEngine,
+  type MediaEngineOptions,
+  type OwnedEndpoint,
+  type PendingOffer,
+} from "./media-engine.ts";
 export { MediaTicker } from "./media-ticker.ts";
 export { PlayoutBuffer } from "./rtp/playout-buffer.ts";
 export { MediaPortsExhaustedError, PortAllocator } from "./rtp/port-allocator.ts";
@@ -35,6 +40,7 @@ export {
 } from "./rtp/rtp-session.ts";
 export { RtpSocket, type RtpSocketOptions } from "./rtp/rtp-socket.ts";
 export {
+  type AnswerReading,
   type AnswerResult,
   answerOffer,
   createOffer,
@@ -43,6 +49,7 @@ export {
   type LocalMedia,
   mirrorDirection,
   type NegotiatedAudio,
+  readAnswer,
   resume,
   TELEPHONE_EVENT_PAYLOAD_TYPE,
 } from "./sdp/negotiate.ts";

@@ -8,8 +8,8 @@ import type { MediaEndpoint } from "./media-endpoint.ts";
 import { PortAllocator } from "./rtp/port-allocator.ts";
 import { RtpSession } from "./rtp/rtp-session.ts";
 import { RtpSocket } from "./rtp/rtp-socket.ts";
-import { answerOffer } from "./sdp/negotiate.ts";
-import type { SessionDescription } from "./sdp/session-description.ts";
+import { answerOffer, createOffer, readAnswer } from "./sdp/negotiate.ts";
+import type { MediaDirection, SessionDescription } from "./sdp/session-description.ts";
 import { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
 import { Player } from "./sources/player.ts";
 
@@ -26,6 +26,17 @@ export interface MediaEngineOptions {
   rtpTimeoutMs?: number;
   /** G.711 laws accepted, most preferred first. */
   codecs?: readonly G711Encoding[];
+}
+
+/** An offer waiting for its answer; see MediaEngine.offer(). */
+export interface PendingOffer {
+  readonly offer: SessionDescription;
+  /** Applies an answer (a second answer, e.g. 183 then 200, only moves the remote address). */
+  complete(
+    answer: SessionDescription,
+  ): { endpoint: OwnedEndpoint } | { error: "not-acceptable"; reason: string };
+  /** Releases the ports (and the endpoint, if one was made). */
+  close(): void;
 }
 
 /** An endpoint the engine owns: closing it releases its ports and takes it out of the engine. */
@@ -86,6 +97,67 @@ export class MediaEngine {
     );
     endpoint.session.setRemote(result.audio.remote);
     return { endpoint, answer: result.answer };
+  }
+
+  /**
+   * An initial offer for a call Parley places (RFC 3264 §5): opens the port pair at once so the
+   * offer can name it; `complete(answer)` creates the endpoint from the peer's answer, `close()`
+   * releases the ports when the call is never answered.
+   */
+  async offer(): Promise<PendingOffer> {
+    const socket = await this.#openSocket();
+    const local = this.#local(socket.port);
+    const offer = createOffer(local);
+    let endpoint: OwnedEndpoint | undefined;
+    let closed = false;
+    const pending: PendingOffer = {
+      offer,
+      complete: (answer) => {
+        if (closed) return { error: "not-acceptable", reason: "the offer was withdrawn" };
+        const reading = readAnswer(answer, local);
+        if ("error" in reading) return reading;
+        if (!endpoint) {
+          endpoint = this.#endpoint(
+            socket,
+            reading.audio.codec,
+            reading.audio.payloadType,
+            reading.audio.telephoneEventPayloadType,
+          );
+          this.#children.delete(pending);
+        }
+        endpoint.session.setRemote(reading.audio.remote);
+        return { endpoint };
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.#children.delete(pending);
+        if (endpoint) endpoint.close();
+        else socket.close();
+      },
+    };
+    return this.#own(pending);
+  }
+
+  /**
+   * Answers a re-offer on an existing endpoint (hold, resume, a moved peer, RFC 3264 §8): same
+   * port, the next version of `previous`, and the peer's new address. The codec stays as first
+   * negotiated; a re-offer without it is refused.
+   */
+  reanswer(
+    endpoint: MediaEndpoint,
+    offer: SessionDescription,
+    previous: SessionDescription | undefined,
+  ): { answer: SessionDescription; direction: MediaDirection } | { error: "not-acceptable"; reason: string } {
+    const local = {
+      ...this.#local(endpoint.session.port),
+      codecs: [endpoint.codec],
+      ...(previous ? { previous } : {}),
+    };
+    const result = answerOffer(offer, local);
+    if ("error" in result) return result;
+    endpoint.session.setRemote(result.audio.remote);
+    return { answer: result.answer, direction: result.audio.direction };
   }
 
   bridge(a: MediaEndpoint, b: MediaEndpoint): RelayBridge {

@@ -104,7 +104,7 @@ export class ParleyNode {
         });
       this.#media = new MediaEngine({
         address: config.media.address,
-        publicAddress: config.media.public_address,
+        publicAddress: sdpAddress(config),
         portMin: config.media.rtp_port_min,
         portMax: config.media.rtp_port_max,
         rtpTimeoutMs: config.media.rtp_timeout * 1000,
@@ -119,6 +119,7 @@ export class ParleyNode {
         database,
         directory,
         defaultDomain: this.#opened.defaultDomain.name,
+        media: this.#media,
       });
       const { address, port } = this.httpAddress;
       this.#state = "Running";
@@ -166,4 +167,18 @@ export class ParleyNode {
     this.#media?.close();
     await this.#opened?.database.close();
   }
+}
+
+const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
+
+/**
+ * The address written in SDP: media.public_address, else a concrete media.address, else the
+ * address phones reach SIP at (sip.advertised_address, a concrete sip.host), else loopback.
+ */
+function sdpAddress(config: Config): string {
+  if (config.media.public_address) return config.media.public_address;
+  if (!WILDCARDS.has(config.media.address)) return config.media.address;
+  if (config.sip.advertised_address) return config.sip.advertised_address;
+  if (!WILDCARDS.has(config.sip.host)) return config.sip.host;
+  return "127.0.0.1";
 }

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { CallControl, CallRouter, type CdrStore, type Subscribers } from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
 import type { SubscriberDirectory } from "../directory/index.ts";
 import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import type { Registry } from "../kernel/metrics.ts";
+import type { MediaEngine } from "../media/index.ts";
 import { AuthFailureBan, LocationService, Registrar, type SubscriberLookup } from "../registrar/index.ts";
 import { DigestChallenger, type SipListenAddresses, SipStack } from "../sip/index.ts";
 import { SqlBindingStore, type SqlDatabase } from "../storage/index.ts";
@@ -19,12 +21,15 @@ export interface SipNodeDeps {
   database: SqlDatabase;
   directory: SubscriberDirectory;
   defaultDomain: string;
+  media: MediaEngine;
+  cdrs?: CdrStore;
 }
 
 /** The SIP side of a node: the stack, the registrar and what they share. */
 export interface SipNode {
   stack: SipStack;
   location: LocationService;
+  calls: CallControl;
   addresses: SipListenAddresses;
   stop(): Promise<void>;
 }
@@ -61,6 +66,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     product: `Parley/${PARLEY_VERSION}`,
     admit: (source) => !ban.isBanned(source.address),
     wsPort: config.sip.ws_port,
+    advertisedHost: config.sip.advertised_address,
     ...(config.sip.tls_cert === ""
       ? {}
       : {
@@ -117,6 +123,42 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     defaultExpires: config.registrar.default_expires,
   });
   stack.core.handle("REGISTER", (request, transaction) => registrar.handle(request, transaction));
+  const subscriberView: Subscribers = {
+    byExtension: async (extension, domain) => {
+      const user = await directory.findUser(extension, domain).catch(() => undefined);
+      return (
+        user && {
+          extension: user.extension,
+          domain,
+          displayName: user.displayName,
+          phoneNumbers: user.phoneNumbers,
+        }
+      );
+    },
+    byNumber: async (number) => {
+      const found = await directory.findUserByNumber(number);
+      return (
+        found && {
+          extension: found.user.extension,
+          domain: found.domain,
+          displayName: found.user.displayName,
+          phoneNumbers: found.user.phoneNumbers,
+        }
+      );
+    },
+  };
+  const calls = new CallControl({
+    stack,
+    engine: deps.media,
+    router: new CallRouter({ location, subscribers: subscriberView, defaultDomain: deps.defaultDomain }),
+    challenger,
+    ban,
+    clock,
+    logger,
+    noAnswerTimeout: config.calls.no_answer_timeout,
+    callWaiting: config.calls.call_waiting,
+    ...(deps.cdrs ? { cdrs: deps.cdrs } : {}),
+  });
   const restored = await location.start();
   if (restored > 0) logger.info({ bindings: restored }, "registrations restored");
   const addresses = await stack.start().catch((error: unknown) => {
@@ -128,11 +170,14 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
       error,
     );
   });
+  calls.start();
   return {
     stack,
     location,
+    calls,
     addresses,
     async stop() {
+      await calls.stop();
       await stack.stop();
       await location.stop();
     },

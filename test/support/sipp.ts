@@ -93,6 +93,8 @@ export interface SippOptions {
   traceMessages?: boolean;
   /** Keep the temp dir (its path is in the result) instead of removing it. */
   keepDir?: boolean;
+  /** Local SIP port to bind (default: a free one picked here, with retries). */
+  port?: number;
   /** More sipp arguments, appended last. */
   extraArgs?: string[];
 }
@@ -376,7 +378,7 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   try {
     let result: SippResult | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const port = await freePort(localIp, options.transport === "t1");
+      const port = options.port ?? (await freePort(localIp, options.transport === "t1"));
       result = await runOnce(sipp, options, localIp, port, dir);
       const bindFailed = result.code === 254 || /Unable to bind main socket/.test(result.stderr);
       if (!bindFailed) break;

@@ -312,6 +312,42 @@ export function createOffer(local: LocalMedia): SessionDescription {
   return SessionDescription.fromObject(offer);
 }
 
+/** What an answer to our offer settled: the codec and payload types to send with, and where to. */
+export type AnswerReading =
+  | { readonly audio: NegotiatedAudio }
+  | { readonly error: "not-acceptable"; readonly reason: string };
+
+/**
+ * Reads the answer to an offer made by `createOffer` (https://www.rfc-editor.org/rfc/rfc3264#section-7):
+ * the first active audio stream, the first of its formats that is a G.711 law we offered, and its
+ * telephone-event format. §7: "the offerer … MUST send using a payload type … listed in the answer",
+ * so the answer's numbers are the ones we send with.
+ */
+export function readAnswer(answer: SessionDescription, local: LocalMedia): AnswerReading {
+  const line = answer.media.find((m) => m.type === "audio" && m.active);
+  if (line === undefined) return { error: "not-acceptable", reason: "the answer has no active audio stream" };
+  const remote = line.remote;
+  if (remote === undefined)
+    return { error: "not-acceptable", reason: "the answer's audio stream has no address" };
+  for (const format of line.payloadFormats) {
+    const codec = local.codecs.find((c) => isUsableG711(format, c));
+    if (codec === undefined) continue;
+    const event = local.telephoneEvent ? line.payloadFormats.find(isTelephoneEvent) : undefined;
+    return {
+      audio: {
+        codec,
+        payloadType: format.payloadType,
+        ...(event === undefined ? {} : { telephoneEventPayloadType: event.payloadType }),
+        remote,
+        ptime: line.ptime ?? PTIME,
+        direction: mirrorDirection(line.direction),
+        mediaIndex: line.index,
+      },
+    };
+  }
+  return { error: "not-acceptable", reason: "the answer names no G.711 codec we offered" };
+}
+
 /**
  * A hold re-offer from the description we last sent: version+1, every active stream sendonly.
  * https://www.rfc-editor.org/rfc/rfc3264#section-8.4 : "If the stream to be placed on hold was

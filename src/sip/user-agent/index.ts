@@ -1,2 +1,30 @@
+export {
+  ALLOW,
+  IncomingInvite,
+  type IncomingInviteEvents,
+  type IncomingInviteState,
+} from "./incoming-invite.ts";
+export {
+  InviteSession,
+  type InviteSessionDelegate,
+  type InviteSessionEvents,
+  type SessionEnd,
+  type SessionReply,
+  type SipBody,
+} from "./invite-session.ts";
+export { LocalAddress } from "./local-address.ts";
+export {
+  OutgoingInvite,
+  type OutgoingInviteEvents,
+  type OutgoingInviteOptions,
+  type OutgoingInviteState,
+} from "./outgoing-invite.ts";
+export type { SessionContext } from "./session-context.ts";
 export { SipStack, type SipStackOptions } from "./sip-stack.ts";
-export { type RequestHandler, UserAgentCore, type UserAgentCoreOptions } from "./user-agent-core.ts";
+export {
+  type CancelListener,
+  type DialogUser,
+  type RequestHandler,
+  UserAgentCore,
+  type UserAgentCoreOptions,
+} from "./user-agent-core.ts";

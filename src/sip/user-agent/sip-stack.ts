@@ -1,9 +1,13 @@
 import type { Registry } from "prom-client";
 import type { Clock } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
-import type { SipParseLimits } from "../messages/index.ts";
-import { type TimerSettings, TransactionLayer } from "../transactions/index.ts";
+import type { SipParseLimits, SipRequest, SipResponse } from "../messages/index.ts";
+import { type ServerInviteTransaction, type TimerSettings, TransactionLayer } from "../transactions/index.ts";
 import { type RemoteAddress, type SipListenAddresses, SipTransportLayer } from "../transports/index.ts";
+import { IncomingInvite } from "./incoming-invite.ts";
+import { LocalAddress } from "./local-address.ts";
+import { OutgoingInvite, type OutgoingInviteOptions } from "./outgoing-invite.ts";
+import { requestFinal, type SessionContext } from "./session-context.ts";
 import { UserAgentCore } from "./user-agent-core.ts";
 
 export interface SipStackOptions {
@@ -24,6 +28,8 @@ export interface SipStackOptions {
   tls?: { port: number; key: Buffer; cert: Buffer };
   /** See SipTransportLayerOptions.admit. */
   admit?: (source: RemoteAddress) => boolean;
+  /** Host written in Via and Contact (sip.advertised_address); default: `host`, or 127.0.0.1 for a wildcard. */
+  advertisedHost?: string;
 }
 
 /**
@@ -34,8 +40,12 @@ export class SipStack {
   readonly core: UserAgentCore;
   readonly transactions: TransactionLayer;
   readonly transports: SipTransportLayer;
+  readonly #options: SipStackOptions;
+  #local: LocalAddress | undefined;
+  #context: SessionContext | undefined;
 
   constructor(options: SipStackOptions) {
+    this.#options = options;
     this.core = new UserAgentCore({ logger: options.logger, supported: ["path"], product: options.product });
     this.transactions = new TransactionLayer({
       clock: options.clock,
@@ -67,8 +77,51 @@ export class SipStack {
     });
   }
 
-  start(): Promise<SipListenAddresses> {
-    return this.transports.start();
+  async start(): Promise<SipListenAddresses> {
+    const addresses = await this.transports.start();
+    const bound = this.#options.host;
+    const host =
+      this.#options.advertisedHost || (bound === "0.0.0.0" || bound === "::" ? "127.0.0.1" : bound);
+    this.#local = new LocalAddress(host, addresses);
+    return addresses;
+  }
+
+  /** What Parley writes about itself in Via and Contact (known once the listeners are bound). */
+  get local(): LocalAddress {
+    if (!this.#local) throw new Error("SipStack.start() has not finished");
+    return this.#local;
+  }
+
+  /** New INVITEs (no To tag) go to `handler` as IncomingInvite objects. */
+  onInvite(handler: (invite: IncomingInvite) => void): void {
+    this.core.handle("INVITE", (request: SipRequest, transaction) => {
+      handler(new IncomingInvite(this.#sessionContext(), request, transaction as ServerInviteTransaction));
+    });
+  }
+
+  /** An INVITE to send; call `start()` on it after adding listeners. */
+  invite(options: OutgoingInviteOptions, callId?: string): OutgoingInvite {
+    return new OutgoingInvite(this.#sessionContext(), options, callId);
+  }
+
+  /** Sends a non-INVITE request outside a dialog (MESSAGE, OPTIONS, REGISTER to a trunk). */
+  request(request: SipRequest, target: RemoteAddress): Promise<SipResponse> {
+    if (!request.headers.has("via")) request.headers.prepend("Via", this.local.via(target));
+    return requestFinal(this.#sessionContext(), request, target);
+  }
+
+  #sessionContext(): SessionContext {
+    this.#context ??= {
+      core: this.core,
+      transactions: this.transactions,
+      transports: this.transports,
+      local: this.local,
+      clock: this.#options.clock,
+      logger: this.#options.logger,
+      timers: this.#options.timers,
+      product: this.#options.product,
+    };
+    return this.#context;
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,20 @@ import type { ReplyPath } from "../transports/index.ts";
 /** Handles one method's requests once §8.2's checks have passed; answers through the transaction. */
 export type RequestHandler = (request: SipRequest, transaction: ServerTransaction) => void | Promise<void>;
 
+/**
+ * What owns a dialog at this UA (an INVITE session): requests inside the dialog, the ACK for a
+ * 2xx (which travels outside any transaction, §13.2.2.4) and 2xx retransmissions that outlived
+ * their client transaction come to it.
+ */
+export interface DialogUser {
+  receiveRequest(request: SipRequest, transaction: ServerTransaction): void;
+  receiveAck(ack: SipRequest): void;
+  receiveStrayResponse(response: SipResponse): void;
+}
+
+/** The owner of an INVITE server transaction hears of a CANCEL for it and answers the INVITE itself. */
+export type CancelListener = (cancel: SipRequest) => void;
+
 export interface UserAgentCoreOptions {
   logger: Logger;
   /** Option tags Parley supports (Supported, and the §8.2.2.3 Require check). */
@@ -23,6 +37,11 @@ export interface UserAgentCoreOptions {
 
 const SCHEMES = new Set(["sip", "sips", "tel"]);
 
+/** The dialog a received request belongs to: Call-ID, local tag (To), remote tag (From). */
+function requestDialogKey(request: SipRequest): string {
+  return `${request.callId}|${request.to.tag ?? ""}|${request.from.tag ?? ""}`;
+}
+
 /**
  * The transaction user of RFC 3261 §8.2: every new request passes the UAS checks in the RFC's
  * order (each a small method named after its section), then goes to the handler registered for
@@ -32,6 +51,8 @@ const SCHEMES = new Set(["sip", "sips", "tel"]);
 export class UserAgentCore implements TransactionLayerUser {
   readonly #options: UserAgentCoreOptions;
   readonly #handlers = new Map<string, RequestHandler>();
+  readonly #dialogs = new Map<string, DialogUser>();
+  readonly #cancelListeners = new WeakMap<ServerInviteTransaction, CancelListener>();
   #transactions: TransactionLayer | undefined;
 
   constructor(options: UserAgentCoreOptions) {
@@ -49,9 +70,28 @@ export class UserAgentCore implements TransactionLayerUser {
     this.#handlers.set(method, handler);
   }
 
+  /** Routes requests of the dialog `key` (Call-ID|local tag|remote tag) to `user` until `forgetDialog`. */
+  registerDialog(key: string, user: DialogUser): void {
+    this.#dialogs.set(key, user);
+  }
+
+  forgetDialog(key: string): void {
+    this.#dialogs.delete(key);
+  }
+
+  get dialogCount(): number {
+    return this.#dialogs.size;
+  }
+
+  /** Tells the owner of `invite` about a CANCEL instead of the core answering 487 on its own. */
+  onCancel(invite: ServerInviteTransaction, listener: CancelListener): void {
+    this.#cancelListeners.set(invite, listener);
+  }
+
   /** The Allow header value: every method with a handler, plus ACK and CANCEL which the core serves. */
   get allow(): string {
-    return [...new Set([...this.#handlers.keys(), "ACK", "CANCEL"])].join(", ");
+    const dialogMethods = this.#handlers.has("INVITE") ? ["BYE", "UPDATE", "INFO", "REFER", "NOTIFY"] : [];
+    return [...new Set([...this.#handlers.keys(), "ACK", "CANCEL", ...dialogMethods])].join(", ");
   }
 
   // ---- from the transport layer -------------------------------------------------------------
@@ -87,6 +127,10 @@ export class UserAgentCore implements TransactionLayerUser {
       this.#cancel(request, transaction);
       return;
     }
+    if (request.to.tag !== undefined && request.method !== "REGISTER") {
+      this.#inDialog(request, transaction);
+      return;
+    }
     const handler = this.#handlers.get(request.method) as RequestHandler;
     try {
       const done = handler(request, transaction);
@@ -97,12 +141,30 @@ export class UserAgentCore implements TransactionLayerUser {
     }
   }
 
-  receiveAck(ack: SipRequest, _transport: TransactionTransport): void {
-    // The ACK for a 2xx belongs to a dialog; the dialog layer takes it once calls exist.
-    this.#options.logger.debug({ callId: ack.callId }, "ACK outside a transaction");
+  /** The ACK for a 2xx (§13.2.2.4): to the dialog it confirms; otherwise dropped (§17.2.3). */
+  receiveAck(ack: SipRequest, _transport?: TransactionTransport): void {
+    const user = this.#dialogs.get(requestDialogKey(ack));
+    if (user) user.receiveAck(ack);
+    else this.#options.logger.debug({ callId: ack.callId }, "ACK for no dialog");
   }
 
+  /** RFC 6026 §7.1: an ACK that matched a server transaction in Accepted is the TU's. */
+  receiveAcceptedAck(ack: SipRequest): void {
+    this.receiveAck(ack);
+  }
+
+  /** A 2xx retransmitted after its transaction ended: the dialog re-sends its ACK (§13.2.2.4). */
   receiveStrayResponse(response: SipResponse): void {
+    const localTag = response.from.tag;
+    const remoteTag = response.to.tag;
+    const user =
+      localTag === undefined || remoteTag === undefined
+        ? undefined
+        : this.#dialogs.get(`${response.callId}|${localTag}|${remoteTag}`);
+    if (user) {
+      user.receiveStrayResponse(response);
+      return;
+    }
     this.#options.logger.debug(
       { callId: response.callId, status: response.status },
       "response matched no transaction",
@@ -132,6 +194,8 @@ export class UserAgentCore implements TransactionLayerUser {
    */
   #inspectMethod(request: SipRequest): SipResponse | undefined {
     if (this.#handlers.has(request.method) || request.method === "CANCEL") return undefined;
+    // Methods that only live inside a dialog (BYE, INFO, REFER …) are the dialog's to judge.
+    if (request.to.tag !== undefined && this.#dialogs.has(requestDialogKey(request))) return undefined;
     return createResponse(request, 405, { headers: [["Allow", this.allow]] });
   }
 
@@ -201,7 +265,28 @@ export class UserAgentCore implements TransactionLayerUser {
       return;
     }
     transaction.respond(this.response(cancel, 200));
-    if (invite.state === "Proceeding") invite.respond(this.response(invite.request, 487));
+    if (invite.state !== "Proceeding") return;
+    const listener = this.#cancelListeners.get(invite);
+    if (listener) listener(cancel);
+    else invite.respond(this.response(invite.request, 487));
+  }
+
+  /**
+   * §12.2.2: a request with a To tag belongs to a dialog. "If the UAS wishes to reject the
+   * request because it does not wish to recreate the dialog, it MUST respond to the request with
+   * a 481 (Call/Transaction Does Not Exist) status code".
+   */
+  #inDialog(request: SipRequest, transaction: ServerTransaction): void {
+    const user = this.#dialogs.get(requestDialogKey(request));
+    if (user) {
+      try {
+        user.receiveRequest(request, transaction);
+      } catch (error) {
+        this.#handlerFailed(request, transaction, error);
+      }
+      return;
+    }
+    transaction.respond(this.response(request, 481));
   }
 
   #handlerFailed(request: SipRequest, transaction: ServerTransaction, error: unknown): void {

@@ -1,0 +1,228 @@
+import type { Clock } from "../../kernel/clock.ts";
+import type { Logger } from "../../kernel/log.ts";
+import { TypedEmitter } from "../../kernel/typed-emitter.ts";
+import type { MediaEngine } from "../../media/index.ts";
+import type { AuthFailureBan } from "../../registrar/index.ts";
+import {
+  type DigestChallenger,
+  type IncomingInvite,
+  NameAddr,
+  type SipStack,
+  SipUri,
+} from "../../sip/index.ts";
+import type { CdrStore } from "../cdr/call-detail-record.ts";
+import { CdrWriter } from "../cdr/cdr-writer.ts";
+import { InboundLeg } from "../legs/inbound-leg.ts";
+import type { Leg } from "../legs/leg.ts";
+import type { CallRouter } from "../routing/call-router.ts";
+import type { CallParty, DialResult, DialTarget } from "../service-api/call-session.ts";
+import { Call } from "./call.ts";
+import { connectCaller } from "./connect-caller.ts";
+
+export interface CallControlOptions {
+  stack: SipStack;
+  engine: MediaEngine;
+  router: CallRouter;
+  /** Checks the digest credentials of INVITEs from users (407 challenges). */
+  challenger: DigestChallenger;
+  ban?: AuthFailureBan;
+  clock: Clock;
+  logger: Logger;
+  /** Seconds a callee rings before NO_ANSWER (calls.no_answer_timeout). */
+  noAnswerTimeout: number;
+  /** Whether a user already in a call gets a second one (calls.call_waiting); off means 486. */
+  callWaiting: boolean;
+  cdrs?: CdrStore;
+}
+
+export interface CallControlEvents extends Record<string, unknown[]> {
+  call: [Call];
+}
+
+/** What `originate` runs once the first party answers. */
+export type OriginateApp = (call: Call, party: CallParty) => void | Promise<void>;
+
+/**
+ * Call control's root: takes every new INVITE through the inbound steps (authenticate the caller,
+ * find what was dialled, check the callee is free, dispatch), places calls for the API and
+ * services (`originate`), and keeps the calls in progress for busy checks, the API and CDRs.
+ */
+export class CallControl extends TypedEmitter<CallControlEvents> {
+  readonly #o: CallControlOptions;
+  readonly #calls = new Map<string, Call>();
+  /** Users (AOR) → calls they are a party of, for busy detection. */
+  readonly #busy = new Map<string, Set<string>>();
+  readonly cdrs: CdrWriter | undefined;
+
+  constructor(options: CallControlOptions) {
+    super();
+    this.#o = options;
+    this.cdrs = options.cdrs
+      ? new CdrWriter({ store: options.cdrs, clock: options.clock, logger: options.logger })
+      : undefined;
+  }
+
+  /** Starts taking INVITEs. */
+  start(): void {
+    this.#o.stack.onInvite((invite) => {
+      this.#inbound(invite).catch((error: unknown) => {
+        this.#o.logger.error({ err: error, sipCallId: invite.callId }, "inbound call failed");
+        invite.reject(500);
+      });
+    });
+  }
+
+  get calls(): readonly Call[] {
+    return [...this.#calls.values()];
+  }
+
+  call(id: string): Call | undefined {
+    return this.#calls.get(id);
+  }
+
+  /** Hangs up every call (shutdown) and waits for the CDR writes. */
+  async stop(): Promise<void> {
+    for (const call of this.#calls.values()) call.hangup(undefined, "NORMAL_CLEARING");
+    await this.cdrs?.drain();
+  }
+
+  /**
+   * Places a call from the server (API, callback, click-to-call): dials `target` showing
+   * `callerId`, and runs `app` on the answered party. Returns the call at once; its events tell
+   * the rest.
+   */
+  originate(
+    target: DialTarget,
+    options: { callerId?: { number: string; name?: string }; app: OriginateApp; service?: string },
+  ): Call {
+    const number = options.callerId?.number ?? "parley";
+    const from = new NameAddr(
+      new SipUri({ user: number, host: this.#o.router.defaultDomain }),
+      options.callerId?.name ? { displayName: options.callerId.name } : {},
+    );
+    const call = this.#newCall(
+      { kind: "originate", from, dialled: target.kind === "user" ? target.extension : target.number },
+      undefined,
+    );
+    call.service = options.service ?? "originate";
+    void call.dial([target]).then(async (result: DialResult) => {
+      if ("failed" in result) return;
+      this.#markBusy(call, result.answered);
+      await options.app(call, result.answered);
+    });
+    return call;
+  }
+
+  /** Whether `aor` is a party of a call in progress. */
+  isBusy(aor: string): boolean {
+    return (this.#busy.get(aor)?.size ?? 0) > 0;
+  }
+
+  // ---- inbound steps -------------------------------------------------------------------------
+
+  async #inbound(invite: IncomingInvite): Promise<void> {
+    const caller = await this.#authenticate(invite);
+    if (!caller) return;
+    const dialled = this.#dialled(invite);
+    const call = this.#newCall({ kind: "inbound", from: invite.request.from, dialled }, caller);
+    const leg = await InboundLeg.accept(invite, {
+      callId: call.id,
+      engine: this.#o.engine,
+      logger: this.#o.logger,
+    });
+    if (!leg) {
+      this.#calls.delete(call.id);
+      return;
+    }
+    call.adopt(leg);
+    this.#addBusy(caller, call.id);
+    const target: DialTarget = /^\+?[0-9]{5,}$/.test(dialled)
+      ? { kind: "number", number: dialled }
+      : { kind: "user", extension: dialled };
+    await connectCaller(call, leg, target, {
+      isBusy: (aor) => !this.#o.callWaiting && this.isBusy(aor),
+      onAnswered: (party) => this.#markBusy(call, party),
+    });
+  }
+
+  /**
+   * RFC 3261 §22.3: a proxy-style challenge (407 with Proxy-Authenticate) for INVITEs from users;
+   * the caller is the authenticated user (its AOR), whatever the From header says.
+   */
+  async #authenticate(invite: IncomingInvite): Promise<string | undefined> {
+    const request = invite.request;
+    const fromUri = request.from.uri;
+    const realm = fromUri instanceof SipUri ? fromUri.host.toLowerCase() : this.#o.router.defaultDomain;
+    const domain =
+      realm === this.#o.router.defaultDomain || !/[a-z]/i.test(realm) || realm === "localhost"
+        ? this.#o.router.defaultDomain
+        : realm;
+    const verdict = await this.#o.challenger.verify(request, domain, "proxy-authorization");
+    if (verdict.kind === "authenticated") {
+      this.#o.ban?.recordSuccess(invite.source.address);
+      return `sip:${verdict.username}@${domain}`;
+    }
+    if (verdict.kind === "failed") {
+      this.#o.ban?.recordFailure(invite.source.address, verdict.username);
+      this.#o.logger.info(
+        { sipCallId: invite.callId, reason: verdict.reason },
+        "INVITE authentication failed",
+      );
+      invite.reject(403, { reason: "Forbidden" });
+      return undefined;
+    }
+    invite.reject(407, {
+      headers: this.#o.challenger
+        .challenge(domain, verdict.stale)
+        .map((c) => ["Proxy-Authenticate", c] as [string, string]),
+    });
+    return undefined;
+  }
+
+  #dialled(invite: IncomingInvite): string {
+    const uri = invite.request.uri;
+    if (uri instanceof SipUri) return decodeURIComponent(uri.user ?? "");
+    return "digits" in uri ? String((uri as { digits: string }).digits) : "";
+  }
+
+  #newCall(
+    init: { kind: "inbound" | "originate"; from: NameAddr; dialled: string },
+    caller: string | undefined,
+  ): Call {
+    const call = new Call(
+      {
+        stack: this.#o.stack,
+        engine: this.#o.engine,
+        router: this.#o.router,
+        clock: this.#o.clock,
+        logger: this.#o.logger,
+        noAnswerTimeout: this.#o.noAnswerTimeout,
+      },
+      init,
+    );
+    this.#calls.set(call.id, call);
+    this.cdrs?.follow(call, caller ? { caller } : {});
+    call.on("ended", () => {
+      this.#calls.delete(call.id);
+      for (const [aor, calls] of this.#busy) {
+        calls.delete(call.id);
+        if (calls.size === 0) this.#busy.delete(aor);
+      }
+    });
+    this.safeEmit("call", call);
+    return call;
+  }
+
+  #markBusy(call: Call, party: CallParty): void {
+    const leg = call.leg(party.id) as Leg | undefined;
+    if (!leg) return;
+    const to = leg.addresses.to;
+    if (to) this.#addBusy(to.replace(/^sips:/, "sip:"), call.id);
+  }
+
+  #addBusy(aor: string, callId: string): void {
+    const calls = this.#busy.get(aor) ?? new Set<string>();
+    calls.add(callId);
+    this.#busy.set(aor, calls);
+  }
+}

@@ -1,0 +1,322 @@
+import type { Clock, TimerHandle } from "../../kernel/clock.ts";
+import { randomHex } from "../../kernel/ids.ts";
+import type { Logger } from "../../kernel/log.ts";
+import { TypedEmitter } from "../../kernel/typed-emitter.ts";
+import type { MediaEngine, Player, PlayItem, Recorder, RelayBridge } from "../../media/index.ts";
+import type { NameAddr, SipStack } from "../../sip/index.ts";
+import type { HangupCause } from "../legs/hangup-cause.ts";
+import { InboundLeg } from "../legs/inbound-leg.ts";
+import type { Leg, LegEnd } from "../legs/leg.ts";
+import { OutboundLeg, type OutboundTarget } from "../legs/outbound-leg.ts";
+import type { CallRouter } from "../routing/call-router.ts";
+import type {
+  CallParty,
+  CallSession,
+  CollectOptions,
+  DialOptions,
+  DialResult,
+  DialTarget,
+} from "../service-api/call-session.ts";
+
+export interface CallContext {
+  stack: SipStack;
+  engine: MediaEngine;
+  router: CallRouter;
+  clock: Clock;
+  logger: Logger;
+  /** Seconds a dial rings before NO_ANSWER (calls.no_answer_timeout). */
+  noAnswerTimeout: number;
+}
+
+export interface CallEvents extends Record<string, unknown[]> {
+  /** A leg joined the call (the first is the caller, for inbound calls). */
+  leg: [Leg];
+  /** A leg changed state. */
+  legstate: [Leg];
+  /** Every leg has ended. */
+  ended: [];
+}
+
+/** RFC 3261 §16.7 step 6, for picking the outcome of a failed fork: busy beats the rest, then the lowest class. */
+function failureRank(end: LegEnd): number {
+  if (end.cause === "USER_BUSY") return 0;
+  if (end.sipStatus !== undefined && end.sipStatus >= 600) return 1;
+  return 2 + (end.sipStatus ?? 999) / 1000;
+}
+
+/**
+ * One call: the legs it owns and how their media is connected. It implements the service API
+ * (answer, play, dial with parallel forking, bridge, record, collect digits, hang up) so services
+ * drive calls without seeing SIP. Every leg's log lines carry the call id and the leg id.
+ */
+export class Call extends TypedEmitter<CallEvents> implements CallSession {
+  readonly id = `C${randomHex(8)}`;
+  readonly logger: Logger;
+  readonly kind: "inbound" | "originate";
+  readonly from: NameAddr;
+  /** What was dialled (the Request-URI user of an inbound call). */
+  readonly dialled: string;
+  service = "basic";
+  readonly #context: CallContext;
+  readonly #legs = new Map<string, Leg>();
+  readonly #players = new Map<string, Player>();
+  readonly #bridges = new Set<RelayBridge>();
+  readonly #recorders = new Set<Recorder>();
+  #ended = false;
+
+  constructor(
+    context: CallContext,
+    init: { kind: "inbound" | "originate"; from: NameAddr; dialled: string },
+  ) {
+    super();
+    this.#context = context;
+    this.kind = init.kind;
+    this.from = init.from;
+    this.dialled = init.dialled;
+    this.logger = context.logger.child({ callId: this.id });
+    this.onListenerError = (error, event) => this.logger.error({ err: error, event }, "call listener failed");
+  }
+
+  get router(): CallRouter {
+    return this.#context.router;
+  }
+
+  get parties(): readonly Leg[] {
+    return [...this.#legs.values()];
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  leg(id: string): Leg | undefined {
+    return this.#legs.get(id);
+  }
+
+  /** Adds a leg (the inbound leg, or one placed by dial) and follows it until it ends. */
+  adopt(leg: Leg): void {
+    this.#legs.set(leg.id, leg);
+    for (const event of ["ringing", "earlymedia", "answered"] as const)
+      leg.on(event, () => this.safeEmit("legstate", leg));
+    leg.on("hungup", () => {
+      this.#players.get(leg.id)?.close();
+      this.#players.delete(leg.id);
+      this.safeEmit("legstate", leg);
+      if (this.parties.every((l) => l.ended)) this.#finish();
+    });
+    this.safeEmit("leg", leg);
+  }
+
+  // ---- the service API -----------------------------------------------------------------------
+
+  ring(party: CallParty): void {
+    this.#inbound(party)?.ring();
+  }
+
+  earlyMedia(party: CallParty): void {
+    this.#inbound(party)?.earlyMedia();
+  }
+
+  answer(party: CallParty): void {
+    this.#inbound(party)?.answer();
+  }
+
+  play(
+    party: CallParty,
+    items: PlayItem[],
+    options: { loop?: boolean; bargeIn?: boolean } = {},
+  ): Promise<{ interrupted: boolean }> {
+    const leg = this.#leg(party);
+    const media = leg.media;
+    if (!media || leg.ended) return Promise.resolve({ interrupted: true });
+    let player = this.#players.get(leg.id);
+    if (!player) {
+      player = this.#context.engine.player(media);
+      this.#players.set(leg.id, player);
+      if (options.bargeIn) leg.on("dtmf", () => player?.bargeIn());
+    }
+    const active = player;
+    return new Promise((resolve) => {
+      active.once("finished", resolve);
+      active.play(items, options);
+    });
+  }
+
+  stopPlayback(party: CallParty): void {
+    this.#players.get(party.id)?.stop();
+  }
+
+  collectDigits(party: CallParty, options: CollectOptions): Promise<string> {
+    const leg = this.#leg(party);
+    return new Promise((resolve) => {
+      let digits = "";
+      let timer: TimerHandle | undefined;
+      const done = () => {
+        timer?.cancel();
+        leg.off("dtmf", onDigit);
+        leg.off("hungup", done);
+        resolve(digits);
+      };
+      const arm = () => {
+        timer?.cancel();
+        timer = this.#context.clock.setTimer(options.timeoutMs, done);
+      };
+      const onDigit = ({ digit }: { digit: string }) => {
+        if (digit === options.terminator) return done();
+        digits += digit;
+        if (digits.length >= options.max) return done();
+        arm();
+      };
+      leg.on("dtmf", onDigit);
+      leg.on("hungup", done);
+      arm();
+    });
+  }
+
+  /**
+   * Rings every target at once (each user's every registered phone); the first to answer wins and
+   * the others get CANCEL with `Reason: SIP;cause=200` (RFC 3326), so phones do not log a missed
+   * call. Without an answer within the timeout, all are cancelled and the result is NO_ANSWER;
+   * when all fail, the best failure (busy first) is the result.
+   */
+  async dial(targets: readonly DialTarget[], options: DialOptions = {}): Promise<DialResult> {
+    const outbound: OutboundTarget[] = [];
+    let routeFailure: HangupCause | undefined;
+    for (const target of targets) {
+      const from = this.#callerId(options);
+      const route = await this.#context.router.route(target, from);
+      if (route.kind === "failed") routeFailure ??= route.cause;
+      else
+        outbound.push(
+          ...route.targets.map((t) => ({ ...t, headers: [...(t.headers ?? []), ...dialHeaders(options)] })),
+        );
+    }
+    if (outbound.length === 0) return { failed: routeFailure ?? "NO_ROUTE_DESTINATION" };
+    const legs: OutboundLeg[] = [];
+    for (const target of outbound) {
+      try {
+        const leg = await OutboundLeg.place(this.#context.stack, target, {
+          callId: this.id,
+          engine: this.#context.engine,
+          logger: this.#context.logger,
+        });
+        this.adopt(leg);
+        legs.push(leg);
+      } catch (error) {
+        this.logger.warn({ err: error }, "could not place an outbound leg");
+      }
+    }
+    if (legs.length === 0) return { failed: "NORMAL_TEMPORARY_FAILURE" };
+    return new Promise<DialResult>((resolve) => {
+      let settled = false;
+      const timeout = this.#context.clock.setTimer(
+        (options.timeout ?? this.#context.noAnswerTimeout) * 1000,
+        () => {
+          if (settled) return;
+          settled = true;
+          for (const leg of legs) leg.hangup("NO_ANSWER");
+          resolve({ failed: "NO_ANSWER" });
+        },
+      );
+      for (const leg of legs) {
+        leg.on("ringing", () => options.onProgress?.(leg, "ringing"));
+        leg.on("earlymedia", () => options.onProgress?.(leg, "earlymedia"));
+        leg.on("answered", () => {
+          if (settled) return;
+          settled = true;
+          timeout.cancel();
+          for (const other of legs) if (other !== leg) other.hangup("NORMAL_CLEARING");
+          resolve({ answered: leg });
+        });
+        leg.on("hungup", () => {
+          if (settled || !legs.every((l) => l.ended)) return;
+          settled = true;
+          timeout.cancel();
+          const best = legs
+            .map((l) => l.end as LegEnd)
+            .sort((a, b) => failureRank(a) - failureRank(b))[0] as LegEnd;
+          resolve({
+            failed: best.cause,
+            ...(best.sipStatus === undefined ? {} : { sipStatus: best.sipStatus }),
+          });
+        });
+      }
+    });
+  }
+
+  bridge(a: CallParty, b: CallParty, options: { keepOther?: boolean } = {}): void {
+    const legA = this.#leg(a);
+    const legB = this.#leg(b);
+    if (!legA.media || !legB.media) throw new Error("bridge() needs both parties' media");
+    for (const leg of [legA, legB]) {
+      this.#players.get(leg.id)?.stop();
+    }
+    const bridge = this.#context.engine.bridge(legA.media, legB.media);
+    this.#bridges.add(bridge);
+    const unbridge = (other: Leg) => () => {
+      bridge.close();
+      this.#bridges.delete(bridge);
+      if (!options.keepOther) other.hangup("NORMAL_CLEARING");
+    };
+    legA.on("hungup", unbridge(legB));
+    legB.on("hungup", unbridge(legA));
+  }
+
+  record(a: CallParty, b: CallParty, path: string): Recorder {
+    const left = this.#leg(a).media;
+    const right = this.#leg(b).media;
+    if (!left || !right) throw new Error("record() needs both parties' media");
+    const recorder = this.#context.engine.record({ path, left, right });
+    this.#recorders.add(recorder);
+    return recorder;
+  }
+
+  hangup(party?: CallParty, cause: HangupCause = "NORMAL_CLEARING"): void {
+    if (party) {
+      this.#leg(party).hangup(cause);
+      return;
+    }
+    for (const leg of this.parties) leg.hangup(cause);
+  }
+
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const bridge of this.#bridges) bridge.close();
+    for (const recorder of this.#recorders) recorder.close();
+    for (const player of this.#players.values()) player.close();
+    this.#players.clear();
+    this.logger.info("call ended");
+    this.safeEmit("ended");
+  }
+
+  #leg(party: CallParty): Leg {
+    const leg = this.#legs.get(party.id);
+    if (!leg) throw new Error(`party ${party.id} is not in call ${this.id}`);
+    return leg;
+  }
+
+  #inbound(party: CallParty): InboundLeg | undefined {
+    const leg = this.#leg(party);
+    return leg instanceof InboundLeg ? leg : undefined;
+  }
+
+  #callerId(options: DialOptions): NameAddr {
+    const from = this.from.clone();
+    from.tag = undefined;
+    if (options.callerId) {
+      from.displayName = options.callerId.name ?? from.displayName;
+      const uri = from.uri;
+      if ("user" in uri && uri.kind === "sip") uri.user = options.callerId.number;
+    }
+    return from;
+  }
+}
+
+function dialHeaders(options: DialOptions): Array<[string, string]> {
+  const headers: Array<[string, string]> = [];
+  if (options.alertInfo) headers.push(["Alert-Info", options.alertInfo]);
+  if (options.resourcePriority) headers.push(["Resource-Priority", options.resourcePriority]);
+  if (options.priority) headers.push(["Priority", options.priority]);
+  return headers;
+}

@@ -1,0 +1,60 @@
+import type { InboundLeg } from "../legs/inbound-leg.ts";
+import type { CallParty, DialTarget } from "../service-api/call-session.ts";
+import type { Call } from "./call.ts";
+
+/**
+ * The basic call between users (the service that runs when no other claims a call): ring the
+ * callee's phones, relay 180 and early media to the caller, answer the caller when the callee
+ * answers and bridge them; refuse with the callee's cause (busy 486, no answer 480, not
+ * registered 480, unknown 404) otherwise.
+ */
+export async function connectCaller(
+  call: Call,
+  caller: InboundLeg,
+  target: DialTarget,
+  hooks: { isBusy(aor: string): boolean; onAnswered(party: CallParty): void },
+): Promise<void> {
+  const route = await call.router.route(target, call.from);
+  if (route.kind === "failed") {
+    caller.hangup(route.cause);
+    return;
+  }
+  const aor = `sip:${route.subscriber.extension}@${route.subscriber.domain}`;
+  if (hooks.isBusy(aor)) {
+    caller.hangup("USER_BUSY");
+    return;
+  }
+  let earlyBridged: CallParty | undefined;
+  const result = await call.dial([target], {
+    onProgress: (party, kind) => {
+      if (caller.ended) return;
+      if (kind === "ringing" && caller.state === "Trying") caller.ring();
+      if (kind === "earlymedia" && !earlyBridged) {
+        // The callee's early media (its ring-back, an announcement) goes to the caller as 183.
+        caller.earlyMedia();
+        call.bridge(caller, party, { keepOther: true });
+        earlyBridged = party;
+      }
+    },
+  });
+  if (caller.ended) {
+    if ("answered" in result) call.hangup(result.answered, "NORMAL_CLEARING");
+    return;
+  }
+  if ("failed" in result) {
+    caller.hangup(result.failed);
+    return;
+  }
+  caller.answer();
+  hooks.onAnswered(result.answered);
+  if (earlyBridged !== result.answered) call.bridge(caller, result.answered);
+  else bridgeEnds(call, caller, result.answered);
+}
+
+/** After an early-media bridge was kept, the two still end together. */
+function bridgeEnds(call: Call, a: CallParty, b: CallParty): void {
+  const legA = call.leg(a.id);
+  const legB = call.leg(b.id);
+  legA?.on("hungup", () => legB?.hangup("NORMAL_CLEARING"));
+  legB?.on("hungup", () => legA?.hangup("NORMAL_CLEARING"));
+}

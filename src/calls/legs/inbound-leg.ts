@@ -1,0 +1,116 @@
+import type { Logger } from "../../kernel/log.ts";
+import { type MediaEngine, SessionDescription } from "../../media/index.ts";
+import type { IncomingInvite } from "../../sip/index.ts";
+import type { HangupCause } from "./hangup-cause.ts";
+import { statusForCause } from "./hangup-cause.ts";
+import { Leg, sdpBody } from "./leg.ts";
+import { reasonHeader } from "./reason-header.ts";
+
+/**
+ * The leg of a party that called Parley: an IncomingInvite until it is answered. Its media is
+ * prepared from the caller's offer before anything is sent, so 183 (early media: ring-back tones,
+ * prompts) and 200 carry the same answer.
+ */
+export class InboundLeg extends Leg {
+  readonly direction = "inbound" as const;
+  readonly invite: IncomingInvite;
+
+  private constructor(
+    invite: IncomingInvite,
+    options: { callId: string; engine: MediaEngine; logger: Logger },
+  ) {
+    super({ ...options, sipCallId: invite.callId });
+    this.invite = invite;
+    invite.on("cancelled", (cancel) =>
+      this.finish({
+        ...Leg.endFromStatus(487, cancel.headers.values("reason"), "remote"),
+        cause: "ORIGINATOR_CANCEL",
+      }),
+    );
+  }
+
+  /**
+   * The leg for an incoming INVITE, with its media answer ready; a caller whose offer has no
+   * usable audio gets 488 here (RFC 3264 §6) and undefined comes back. An INVITE without SDP is
+   * refused the same way (Parley does not answer offerless INVITEs yet).
+   */
+  static async accept(
+    invite: IncomingInvite,
+    options: { callId: string; engine: MediaEngine; logger: Logger },
+  ): Promise<InboundLeg | undefined> {
+    const leg = new InboundLeg(invite, options);
+    const offer = invite.offer;
+    let description: SessionDescription | undefined;
+    try {
+      description = offer ? SessionDescription.parse(offer.data.toString("utf8")) : undefined;
+    } catch {
+      description = undefined;
+    }
+    if (!description) {
+      leg.#refuse(488, "NOT_ACCEPTABLE_HERE", "an SDP offer is required");
+      return undefined;
+    }
+    const result = await options.engine.answer(description);
+    if ("error" in result) {
+      leg.#refuse(488, "NOT_ACCEPTABLE_HERE", result.reason);
+      return undefined;
+    }
+    if (leg.ended) {
+      result.endpoint.close(); // cancelled while the ports were being opened
+      return undefined;
+    }
+    leg.localDescription = result.answer;
+    leg.attachMedia(result.endpoint);
+    return leg;
+  }
+
+  get addresses(): { sipCallId: string; from: string; to: string; target: string } {
+    const request = this.invite.request;
+    const source = this.invite.source;
+    return {
+      sipCallId: request.callId,
+      from: request.from.uri.toString(),
+      to: request.to.uri.toString(),
+      target: `${source.protocol}:${source.address}:${source.port}`,
+    };
+  }
+
+  /** 180 Ringing: the caller's phone plays its own ring-back. */
+  ring(): void {
+    if (this.state !== "Trying" && this.state !== "EarlyMedia") return;
+    this.invite.progress(180);
+    this.transition("Ringing");
+  }
+
+  /** 183 with our SDP answer: from now on the caller hears what Parley sends (tones, prompts, the callee's early media). */
+  earlyMedia(): void {
+    if (this.ended || this.answered || !this.localDescription) return;
+    this.invite.progress(183, { body: sdpBody(this.localDescription) });
+    this.transition("EarlyMedia");
+  }
+
+  answer(): void {
+    if (this.answered) return;
+    if (this.ended || !this.localDescription) throw new Error(`answer() on leg ${this.id} in ${this.state}`);
+    const session = this.invite.accept({ body: sdpBody(this.localDescription) });
+    this.attachSession(session);
+    this.transition("Answered");
+  }
+
+  hangup(cause: HangupCause = "NORMAL_CLEARING"): void {
+    if (this.ended) return;
+    if (this.answered) {
+      this.byeAndFinish(cause);
+      return;
+    }
+    const status = statusForCause(cause);
+    const reason = reasonHeader(cause);
+    this.invite.reject(status, { headers: [["Reason", reason]] });
+    this.finish({ cause, by: "local", sipStatus: status, reason });
+  }
+
+  #refuse(status: number, _what: string, detail: string): void {
+    this.invite.reject(status, { headers: [["Warning", `304 parley "${detail.replace(/"/g, "'")}"`]] });
+    this.finish({ cause: "INCOMPATIBLE_DESTINATION", by: "local", sipStatus: status });
+  }
+}

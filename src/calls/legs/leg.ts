@@ -1,0 +1,252 @@
+import { randomHex } from "../../kernel/ids.ts";
+import type { Logger } from "../../kernel/log.ts";
+import { TypedEmitter } from "../../kernel/typed-emitter.ts";
+import {
+  DTMF_RELAY_CONTENT_TYPE,
+  type DtmfDigit,
+  type MediaEndpoint,
+  type MediaEngine,
+  type OwnedEndpoint,
+  parseDtmfRelay,
+  type RtpPacket,
+  SessionDescription,
+  TelephoneEventReceiver,
+} from "../../media/index.ts";
+import type { InviteSession, SessionEnd, SessionReply, SipRequest } from "../../sip/index.ts";
+import { causeFromStatus, type HangupCause } from "./hangup-cause.ts";
+import { causeFromReason, reasonHeader } from "./reason-header.ts";
+
+/**
+ * A leg's life: `Trying` (INVITE sent or received), `Ringing` (180), `EarlyMedia` (183 with SDP:
+ * audio flows before the answer), `Answered` (2xx), `Ended`. One table says which moves are legal.
+ */
+export type LegState = "Trying" | "Ringing" | "EarlyMedia" | "Answered" | "Ended";
+
+const TRANSITIONS: Readonly<Record<LegState, readonly LegState[]>> = {
+  Trying: ["Ringing", "EarlyMedia", "Answered", "Ended"],
+  Ringing: ["EarlyMedia", "Answered", "Ended"],
+  EarlyMedia: ["Ringing", "Answered", "Ended"],
+  Answered: ["Ended"],
+  Ended: [],
+};
+
+/** How and why a leg ended. */
+export interface LegEnd {
+  cause: HangupCause;
+  /** `remote`: the peer hung up, refused or cancelled; `local`: Parley did. */
+  by: "local" | "remote";
+  /** Final SIP status of the INVITE when it failed (486, 487 …). */
+  sipStatus?: number;
+  /** The Reason header sent or received (RFC 3326). */
+  reason?: string;
+}
+
+export interface DtmfEvent {
+  digit: DtmfDigit;
+  durationMs: number;
+  /** `rfc4733` telephone-event, or `info` (application/dtmf-relay). */
+  via: "rfc4733" | "info";
+}
+
+export interface LegEvents extends Record<string, unknown[]> {
+  ringing: [];
+  earlymedia: [];
+  answered: [];
+  dtmf: [DtmfEvent];
+  /** The peer put the call on hold (sendonly/inactive re-offer), or took it off hold. */
+  held: [boolean];
+  hungup: [LegEnd];
+}
+
+/**
+ * One party of a call as call control sees it: a SIP INVITE dialog (Parley is the other end of
+ * it, as a B2BUA) plus the RTP endpoint anchored in Parley's media engine. Subclasses provide the
+ * inbound and outbound halves of the INVITE; this class owns the state table, DTMF from both
+ * RTP (RFC 4733) and INFO, hold re-offers, RTP timeout and the end of the leg.
+ */
+export abstract class Leg extends TypedEmitter<LegEvents> {
+  readonly id = `L${randomHex(6)}`;
+  abstract readonly direction: "inbound" | "outbound";
+  readonly callId: string;
+  readonly logger: Logger;
+  protected readonly engine: MediaEngine;
+  #state: LegState = "Trying";
+  #endpoint: OwnedEndpoint | undefined;
+  #session: InviteSession | undefined;
+  /** The SDP we last sent on this leg (answers to re-offers keep its session id). */
+  protected localDescription: SessionDescription | undefined;
+  #dtmf = new TelephoneEventReceiver();
+  #end: LegEnd | undefined;
+  #held = false;
+
+  protected constructor(options: { callId: string; engine: MediaEngine; logger: Logger; sipCallId: string }) {
+    super();
+    this.callId = options.callId;
+    this.engine = options.engine;
+    this.logger = options.logger.child({
+      callId: options.callId,
+      legId: this.id,
+      sipCallId: options.sipCallId,
+    });
+    this.onListenerError = (error, event) => this.logger.error({ err: error, event }, "leg listener failed");
+  }
+
+  get state(): LegState {
+    return this.#state;
+  }
+
+  get ended(): boolean {
+    return this.#state === "Ended";
+  }
+
+  get answered(): boolean {
+    return this.#state === "Answered";
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** How the leg ended, once it has. */
+  get end(): LegEnd | undefined {
+    return this.#end;
+  }
+
+  /** The leg's media, once SDP has been exchanged (answer, early media). */
+  get media(): MediaEndpoint | undefined {
+    return this.#endpoint;
+  }
+
+  get session(): InviteSession | undefined {
+    return this.#session;
+  }
+
+  /** The leg's SIP identity for records: its Call-ID, From and To URIs, and where it goes or came from. */
+  abstract readonly addresses: { sipCallId: string; from: string; to: string; target: string };
+
+  /** Ends the leg: refuse or cancel before the answer, BYE after it; `cause` goes in the Reason header. */
+  abstract hangup(cause?: HangupCause): void;
+
+  protected transition(to: LegState): void {
+    const from = this.#state;
+    if (from === to) return;
+    if (!TRANSITIONS[from].includes(to))
+      throw new Error(`Leg ${this.id}: illegal transition ${from} → ${to}`);
+    this.#state = to;
+    this.logger.debug({ from, to }, "leg state");
+    if (to === "Ringing") this.safeEmit("ringing");
+    else if (to === "EarlyMedia") this.safeEmit("earlymedia");
+    else if (to === "Answered") this.safeEmit("answered");
+  }
+
+  /** Takes ownership of the leg's RTP endpoint: DTMF and RTP timeout are watched from now on. */
+  protected attachMedia(endpoint: OwnedEndpoint): void {
+    if (this.#endpoint === endpoint) return;
+    this.#endpoint = endpoint;
+    const eventType = endpoint.telephoneEventPayloadType;
+    endpoint.session.on("packet", (packet: RtpPacket) => {
+      if (packet.payloadType !== eventType) return;
+      for (const digit of this.#dtmf.receive(packet.timestamp, packet.marker, packet.payload)) {
+        this.safeEmit("dtmf", { digit: digit.digit, durationMs: digit.durationMs, via: "rfc4733" });
+      }
+    });
+    endpoint.session.on("timeout", () => {
+      if (this.#held) return; // a held phone may well send nothing
+      this.logger.info("no RTP from the peer: hanging up");
+      this.hangup("MEDIA_TIMEOUT");
+    });
+  }
+
+  /** Takes ownership of the answered INVITE session: BYE, re-INVITE and INFO from the peer come here. */
+  protected attachSession(session: InviteSession): void {
+    this.#session = session;
+    session.delegate = {
+      onReoffer: (request) => this.#reoffer(request),
+      onInfo: (request) => this.#info(request),
+    };
+    session.on("terminated", (end: SessionEnd) => {
+      if (end.by === "local") return;
+      const reason = end.request?.headers.values("reason") ?? [];
+      const cause =
+        causeFromReason(reason) ?? (end.by === "remote" ? "NORMAL_CLEARING" : "NORMAL_TEMPORARY_FAILURE");
+      this.finish({ cause, by: "remote", ...(reason[0] ? { reason: reason[0] } : {}) });
+    });
+  }
+
+  /** After the answer: BYE with a Reason header; the leg ends at once. */
+  protected byeAndFinish(cause: HangupCause): void {
+    const reason = reasonHeader(cause);
+    void this.#session?.bye([["Reason", reason]]);
+    this.finish({ cause, by: "local", reason });
+  }
+
+  /** Marks the leg ended, releases its media, tells the listeners once. */
+  protected finish(end: LegEnd): void {
+    if (this.#state === "Ended") return;
+    this.#end = end;
+    this.transition("Ended");
+    const flushed = this.#dtmf.flush();
+    if (flushed)
+      this.safeEmit("dtmf", { digit: flushed.digit, durationMs: flushed.durationMs, via: "rfc4733" });
+    this.#endpoint?.close();
+    this.logger.info({ cause: end.cause, by: end.by, sipStatus: end.sipStatus }, "leg ended");
+    this.safeEmit("hungup", end);
+    this.removeAllListeners();
+  }
+
+  /** A failure response to our INVITE, or a refusal we sent, as a LegEnd. */
+  protected static endFromStatus(status: number, reasons: readonly string[], by: LegEnd["by"]): LegEnd {
+    return {
+      cause: causeFromReason(reasons) ?? causeFromStatus(status),
+      by,
+      sipStatus: status,
+      ...(reasons[0] ? { reason: reasons[0] } : {}),
+    };
+  }
+
+  /**
+   * A re-INVITE or UPDATE from the peer: hold (sendonly/inactive, RFC 3264 §8.4), resume, or a new
+   * address; answered from the same port with the next version of our description.
+   */
+  async #reoffer(request: SipRequest): Promise<SessionReply> {
+    const endpoint = this.#endpoint;
+    if (!endpoint || request.body.length === 0) {
+      // An offerless re-INVITE: our current description is the offer (the answer arrives in the ACK).
+      return this.localDescription
+        ? { status: 200, body: sdpBody(this.localDescription.nextVersion()) }
+        : { status: 488 };
+    }
+    let offer: SessionDescription;
+    try {
+      offer = SessionDescription.parse(request.body.toString("utf8"));
+    } catch {
+      return { status: 488, reason: "Bad SDP" };
+    }
+    const result = this.engine.reanswer(endpoint, offer, this.localDescription);
+    if ("error" in result) return { status: 488, headers: [["Warning", `304 parley "${result.reason}"`]] };
+    this.localDescription = result.answer;
+    const held = result.direction === "recvonly" || result.direction === "inactive";
+    if (held !== this.#held) {
+      this.#held = held;
+      this.safeEmit("held", held);
+    }
+    return { status: 200, body: sdpBody(result.answer) };
+  }
+
+  #info(request: SipRequest): SessionReply {
+    if ((request.contentType ?? "").toLowerCase() !== DTMF_RELAY_CONTENT_TYPE) {
+      return { status: 415, headers: [["Accept", DTMF_RELAY_CONTENT_TYPE]] };
+    }
+    try {
+      const relay = parseDtmfRelay(request.body);
+      this.safeEmit("dtmf", { digit: relay.digit, durationMs: relay.durationMs, via: "info" });
+      return { status: 200 };
+    } catch {
+      return { status: 400, reason: "Bad dtmf-relay body" };
+    }
+  }
+}
+
+export function sdpBody(description: SessionDescription): { contentType: string; data: Buffer } {
+  return { contentType: "application/sdp", data: Buffer.from(description.serialize(), "utf8") };
+}

@@ -1,0 +1,85 @@
+import type { Binding, LocationService } from "../../registrar/index.ts";
+import { NameAddr, parseUri, type RemoteAddress, SipUri } from "../../sip/index.ts";
+import type { HangupCause } from "../legs/hangup-cause.ts";
+import type { OutboundTarget } from "../legs/outbound-leg.ts";
+import type { DialTarget } from "../service-api/call-session.ts";
+
+/** A subscriber as call control needs one (the directory behind it is the node's business). */
+export interface Subscriber {
+  extension: string;
+  domain: string;
+  displayName: string;
+  phoneNumbers: readonly string[];
+}
+
+/** The port through which call control finds subscribers (implemented over the directory by node/). */
+export interface Subscribers {
+  byExtension(extension: string, domain: string): Promise<Subscriber | undefined>;
+  /** The user that owns an E.164 number (a DID). */
+  byNumber(number: string): Promise<Subscriber | undefined>;
+}
+
+export type RouteResult =
+  | { kind: "user"; subscriber: Subscriber; targets: OutboundTarget[] }
+  | { kind: "failed"; cause: HangupCause };
+
+/**
+ * Turns what a service dials into INVITE targets (the dial plan): a local user rings on every
+ * registered contact, reached at the address each REGISTER came from (and through its Path,
+ * RFC 3327); a number owned by a user rings that user. Numbers owned by nobody go to a trunk
+ * once trunks are configured; until then they fail with NO_ROUTE_DESTINATION.
+ */
+export class CallRouter {
+  readonly #location: LocationService;
+  readonly #subscribers: Subscribers;
+  readonly #defaultDomain: string;
+
+  constructor(options: { location: LocationService; subscribers: Subscribers; defaultDomain: string }) {
+    this.#location = options.location;
+    this.#subscribers = options.subscribers;
+    this.#defaultDomain = options.defaultDomain;
+  }
+
+  get defaultDomain(): string {
+    return this.#defaultDomain;
+  }
+
+  async route(target: DialTarget, from: NameAddr): Promise<RouteResult> {
+    const subscriber =
+      target.kind === "user"
+        ? await this.#subscribers.byExtension(target.extension, target.domain ?? this.#defaultDomain)
+        : ((await this.#subscribers.byNumber(normalizeNumber(target.number))) ??
+          (await this.#subscribers.byExtension(target.number, this.#defaultDomain)));
+    if (!subscriber) {
+      return {
+        kind: "failed",
+        cause: target.kind === "user" ? "UNALLOCATED_NUMBER" : "NO_ROUTE_DESTINATION",
+      };
+    }
+    const aor = `sip:${subscriber.extension}@${subscriber.domain}`;
+    const bindings = this.#location.lookup(aor);
+    if (bindings.length === 0) return { kind: "failed", cause: "SUBSCRIBER_ABSENT" };
+    const to = new NameAddr(
+      SipUri.parse(aor),
+      subscriber.displayName ? { displayName: subscriber.displayName } : {},
+    );
+    return { kind: "user", subscriber, targets: bindings.map((binding) => bindingTarget(binding, from, to)) };
+  }
+}
+
+/** An INVITE to one registered contact: Request-URI = the Contact, sent to where the phone registered from. */
+function bindingTarget(binding: Binding, from: NameAddr, to: NameAddr): OutboundTarget {
+  const target: RemoteAddress = {
+    protocol: binding.source.protocol as RemoteAddress["protocol"],
+    address: binding.source.address,
+    port: binding.source.port,
+    ...(binding.source.flowId === undefined ? {} : { flowId: binding.source.flowId }),
+  };
+  return { uri: parseUri(binding.contact), target, from, to, route: binding.path };
+}
+
+/** A dialled number as stored in the directory: a leading + and the digits ("+49 30 1234-56" → "+4930123456"). */
+export function normalizeNumber(number: string): string {
+  const trimmed = number.trim();
+  return (trimmed.startsWith("+") ? "+" : "") + trimmed.replace(/[^0-9]/g, "");
+}
