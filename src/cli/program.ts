@@ -4,6 +4,7 @@ import { stringify as toToml } from "smol-toml";
 import { redactConfig } from "../config/index.ts";
 import { createLogger } from "../kernel/log.ts";
 import { openApiDocument, PARLEY_VERSION, ParleyNode } from "../node/index.ts";
+import { cdrCommands } from "./cdr-commands.ts";
 import { type CliOutput, configOf, withDirectory } from "./context.ts";
 import { registrationCommands } from "./registration-commands.ts";
 import { tokenCommands } from "./token-commands.ts";
@@ -42,6 +43,7 @@ export function buildProgram(io: ProgramIo): Command {
   userCommands(program, io);
   tokenCommands(program, io);
   registrationCommands(program, io);
+  cdrCommands(program, io);
 
   const configCommand = program.command("config").description("inspect the configuration");
   configCommand

@@ -22,6 +22,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   DIRECTORY_DUPLICATE_DOMAIN: 409,
   DIRECTORY_USER_NOT_FOUND: 404,
   DIRECTORY_TOKEN_NOT_FOUND: 404,
+  CDR_NOT_FOUND: 404,
 };
 
 export class HttpError extends ParleyError {

@@ -3,12 +3,14 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { type CdrStore, MemoryCdrStore } from "../calls/cdr/index.ts";
 import type { ApiTokenIssuer, SubscriberDirectory } from "../directory/index.ts";
 import type { Logger } from "../kernel/log.ts";
 import type { Registry } from "../kernel/metrics.ts";
 import { requireAdminToken } from "./plugins/bearer-auth.ts";
 import { installErrorResponses } from "./plugins/error-responses.ts";
 import { installHttpMetrics } from "./plugins/http-metrics.ts";
+import { cdrRoutes } from "./routes/cdrs.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { type RegistrationRoutesOptions, registrationRoutes } from "./routes/registrations.ts";
@@ -26,6 +28,8 @@ export interface HttpServerOptions {
   version: string;
   /** Live registrar bindings and the clock, for /api/v1/registrations (empty without SIP). */
   registrations?: RegistrationRoutesOptions;
+  /** Call detail records for /api/v1/cdrs; an empty in-memory store when not given. */
+  cdrs?: CdrStore;
 }
 
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -74,6 +78,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         { name: "users", description: "Subscribers" },
         { name: "domains", description: "SIP domains" },
         { name: "registrations", description: "Where registered phones are" },
+        { name: "cdrs", description: "Call detail records" },
         { name: "health", description: "Liveness and readiness" },
       ],
     },
@@ -93,6 +98,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         registrationRoutes,
         options.registrations ?? { registrations: () => [], now: () => 0 },
       );
+      await api.register(cdrRoutes, { cdrs: options.cdrs ?? new MemoryCdrStore() });
     },
     { prefix: "/api/v1" },
   );

@@ -9,6 +9,8 @@ export interface Tables {
   phone_numbers: PhoneNumberRow;
   api_tokens: ApiTokenRow;
   registrations: RegistrationRow;
+  cdr_calls: CdrCallRow;
+  cdr_legs: CdrLegRow;
 }
 
 export interface RegistrationRow {
@@ -65,4 +67,41 @@ export interface ApiTokenRow {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+}
+
+/** One call (CallRecord); times are ISO-8601 UTC text, null while not reached. */
+export interface CdrCallRow {
+  id: string;
+  kind: string;
+  from_uri: string;
+  to_uri: string;
+  service: string;
+  caller: string | null;
+  callee: string | null;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
+  disposition: string | null;
+  sip_status: number | null;
+  cause: string | null;
+  reason: string | null;
+}
+
+/** One leg attempt of a call (LegRecord). */
+export interface CdrLegRow {
+  id: string;
+  call_id: string;
+  direction: string;
+  sip_call_id: string;
+  from_uri: string;
+  to_uri: string;
+  target: string;
+  started_at: string;
+  ringing_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+  disposition: string | null;
+  sip_status: number | null;
+  cause: string | null;
+  reason: string | null;
 }

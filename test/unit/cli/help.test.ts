@@ -20,6 +20,9 @@ const COMMANDS = [
   ["version"],
   ["openapi"],
   ["registrations"],
+  ["cdr"],
+  ["cdr", "list"],
+  ["cdr", "tail"],
 ];
 
 async function run(argv: string[]) {

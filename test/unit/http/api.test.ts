@@ -221,6 +221,9 @@ describe("REST API", () => {
     const doc = (await app.inject({ url: "/api/docs/json" })).json();
     assert.equal(doc.openapi, "3.1.0");
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      "/api/v1/cdrs",
+      "/api/v1/cdrs.csv",
+      "/api/v1/cdrs/{id}",
       "/api/v1/domains",
       "/api/v1/registrations",
       "/api/v1/users",
@@ -229,6 +232,8 @@ describe("REST API", () => {
       "/readyz",
     ]);
     assert.deepEqual(doc.paths["/api/v1/users"].post.security, [{ bearerToken: [] }]);
+    assert.deepEqual(doc.paths["/api/v1/cdrs.csv"].get.security, [{ bearerToken: [] }]);
+    assert.ok(doc.paths["/api/v1/cdrs.csv"].get.responses["200"].content["text/csv"]);
     assert.ok(
       doc.paths["/api/v1/users"].post.requestBody.content["application/json"].schema.properties.extension,
     );
