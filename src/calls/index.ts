@@ -1,8 +1,8 @@
 /** Call control's public surface: the service API, call control's root, CDR types; never legs/ internals. */
 export { Call, type CallContext, type CallEvents } from "./b2bua/call.ts";
 export { CallControl, type CallControlOptions, type OriginateApp } from "./b2bua/call-control.ts";
-export type { CallRecord, CdrDisposition, CdrQuery, CdrStore, LegRecord } from "./cdr/call-detail-record.ts";
 export { CdrWriter, dispositionFor } from "./cdr/cdr-writer.ts";
+export * from "./cdr/index.ts";
 export { causeFromStatus, HANGUP_CAUSES, type HangupCause, statusForCause } from "./legs/hangup-cause.ts";
 export type { DtmfEvent, LegEnd, LegState } from "./legs/leg.ts";
 export { causeFromReason, reasonHeader } from "./legs/reason-header.ts";

@@ -5,7 +5,7 @@ import {
   type CdrQuery,
   cdrCsvHeader,
   cdrCsvRow,
-} from "../calls/cdr/index.ts";
+} from "../calls/index.ts";
 import { SystemClock } from "../kernel/clock.ts";
 import { SqlCdrStore } from "../storage/index.ts";
 import { CdrTail } from "./cdr-tail.ts";

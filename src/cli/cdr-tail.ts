@@ -1,4 +1,4 @@
-import type { CallRecordWithLegs, CdrFeed } from "../calls/cdr/index.ts";
+import type { CallRecordWithLegs, CdrFeed } from "../calls/index.ts";
 import type { Clock, TimerHandle } from "../kernel/clock.ts";
 
 export interface CdrTailOptions {

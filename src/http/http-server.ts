@@ -3,7 +3,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { type CdrStore, MemoryCdrStore } from "../calls/cdr/index.ts";
+import { type CdrStore, MemoryCdrStore } from "../calls/index.ts";
 import type { ApiTokenIssuer, SubscriberDirectory } from "../directory/index.ts";
 import type { Logger } from "../kernel/log.ts";
 import type { Registry } from "../kernel/metrics.ts";

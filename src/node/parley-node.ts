@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
+import type { CdrStore } from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
 import { buildHttpServer } from "../http/index.ts";
 import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
@@ -7,6 +8,7 @@ import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
 import { MediaEngine } from "../media/index.ts";
 import type { SipListenAddresses } from "../sip/index.ts";
+import { SqlCdrStore } from "../storage/index.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { type SipNode, startSipNode } from "./sip-node.ts";
@@ -36,6 +38,7 @@ export class ParleyNode {
   #http: FastifyInstance | undefined;
   #sip: SipNode | undefined;
   #media: MediaEngine | undefined;
+  #cdrs: SqlCdrStore | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -66,6 +69,12 @@ export class ParleyNode {
     return this.#media;
   }
 
+  /** Call detail records (read side for the API, the CLI and tests). */
+  get cdrs(): CdrStore {
+    if (!this.#cdrs) throw new Error("storage is not open");
+    return this.#cdrs;
+  }
+
   /** The SIP side (stack, registrar's location service), for modules that build on it. */
   get sip(): SipNode {
     if (!this.#sip) throw new Error("the SIP stack is not running");
@@ -80,6 +89,11 @@ export class ParleyNode {
       this.#opened = await openDirectory(config, { logger, clock: this.clock });
       const { database, directory, tokens } = this.#opened;
       logger.info({ backend: database.backend, domain: this.#opened.defaultDomain.name }, "storage ready");
+      const cdrs = new SqlCdrStore(database.db);
+      this.#cdrs = cdrs;
+      // Calls that were in progress when the process last died get their records closed now.
+      const interrupted = await cdrs.completeInterrupted();
+      if (interrupted > 0) logger.warn({ calls: interrupted }, "call records of interrupted calls completed");
       this.#http = await buildHttpServer({
         logger,
         metrics: this.metrics,
@@ -88,6 +102,7 @@ export class ParleyNode {
         version: PARLEY_VERSION,
         trustProxy: config.http.trust_proxy,
         registrations: { registrations: () => this.#sip?.location.all() ?? [], now: () => this.clock.now() },
+        cdrs,
         ready: async () => {
           if (this.#state !== "Running") throw new Error(`node is ${this.#state}`);
           await database.ping();
@@ -120,6 +135,7 @@ export class ParleyNode {
         directory,
         defaultDomain: this.#opened.defaultDomain.name,
         media: this.#media,
+        cdrs,
       });
       const { address, port } = this.httpAddress;
       this.#state = "Running";

@@ -8,7 +8,7 @@ import type {
   CdrStore,
   EndedCdrQuery,
   LegRecord,
-} from "../calls/cdr/index.ts";
+} from "../calls/index.ts";
 import type { CdrCallRow, CdrLegRow, Tables } from "./tables.ts";
 
 const DEFAULT_LIMIT = 100;

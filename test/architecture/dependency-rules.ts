@@ -76,14 +76,6 @@ const sipLayerRules: IForbiddenRuleType[] = SIP_LAYERS.slice(0, -1).map((layer, 
 /** §2.7: outside a top-level module, import only its index.ts. */
 const DEEP_IMPORT_MODULES = ["sip", "media", "calls", "registrar", "imap", "smtp"] as const;
 
-/**
- * Entry points besides a module's index.ts. calls/cdr/index.ts (the CDR port, its stores and CSV)
- * stands in until calls/index.ts re-exports it; then this exception goes.
- */
-const EXTRA_ENTRY_POINTS: Partial<Record<(typeof DEEP_IMPORT_MODULES)[number], string>> = {
-  calls: "^src/calls/cdr/index\\.ts$",
-};
-
 const deepImportRules: IForbiddenRuleType[] = [
   ...DEEP_IMPORT_MODULES.map(
     (module): IForbiddenRuleType => ({
@@ -91,10 +83,7 @@ const deepImportRules: IForbiddenRuleType[] = [
       comment: `§2.7: outside src/${module}/ import only src/${module}/index.ts.`,
       severity: "error",
       from: { path: "^src/", pathNot: `^src/${module}/` },
-      to: {
-        path: `^src/${module}/`,
-        pathNot: [`^src/${module}/index\\.ts$`, ...(EXTRA_ENTRY_POINTS[module] ?? [])],
-      },
+      to: { path: `^src/${module}/`, pathNot: `^src/${module}/index\\.ts$` },
     }),
   ),
   {

@@ -9,7 +9,7 @@ import {
   cdrCsvHeader,
   cdrCsvRow,
   type LegRecord,
-} from "../../calls/cdr/index.ts";
+} from "../../calls/index.ts";
 import { HttpError } from "../errors.ts";
 import { errorResponses } from "../schemas.ts";
 
