@@ -1,6 +1,12 @@
 /** Call control's public surface: the service API, call control's root, CDR types; never legs/ internals. */
 export { Call, type CallContext, type CallEvents } from "./b2bua/call.ts";
 export { CallControl, type CallControlOptions, type OriginateApp } from "./b2bua/call-control.ts";
+export {
+  CallJournal,
+  type CallJournalEvents,
+  type CallProgressEvent,
+  type CallStatus,
+} from "./b2bua/call-journal.ts";
 export { CdrWriter, dispositionFor } from "./cdr/cdr-writer.ts";
 export * from "./cdr/index.ts";
 export { causeFromStatus, HANGUP_CAUSES, type HangupCause, statusForCause } from "./legs/hangup-cause.ts";

@@ -229,6 +229,11 @@ export const MediaSection = section(
       default: 30000,
       description: "Highest RTP port.",
     }),
+    prompts_dir: Type.String({
+      default: "",
+      description:
+        "Directory of the prompts Parley plays (8 or 16 kHz 16-bit WAV files named like goodbye.wav); empty uses the English prompts shipped with Parley.",
+    }),
     rtp_timeout: Type.Integer({
       minimum: 0,
       maximum: 3600,

@@ -23,6 +23,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   DIRECTORY_USER_NOT_FOUND: 404,
   DIRECTORY_TOKEN_NOT_FOUND: 404,
   CDR_NOT_FOUND: 404,
+  CALL_NOT_FOUND: 404,
 };
 
 export class HttpError extends ParleyError {

@@ -3,13 +3,14 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { type CdrStore, MemoryCdrStore } from "../calls/index.ts";
+import { type CallControl, type CdrStore, MemoryCdrStore } from "../calls/index.ts";
 import type { ApiTokenIssuer, SubscriberDirectory } from "../directory/index.ts";
 import type { Logger } from "../kernel/log.ts";
 import type { Registry } from "../kernel/metrics.ts";
 import { requireAdminToken } from "./plugins/bearer-auth.ts";
 import { installErrorResponses } from "./plugins/error-responses.ts";
 import { installHttpMetrics } from "./plugins/http-metrics.ts";
+import { callRoutes } from "./routes/calls.ts";
 import { cdrRoutes } from "./routes/cdrs.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
   registrations?: RegistrationRoutesOptions;
   /** Call detail records for /api/v1/cdrs; an empty in-memory store when not given. */
   cdrs?: CdrStore;
+  /** Call control for /api/v1/calls, once SIP runs (the routes answer 503 before). */
+  calls?: () => CallControl | undefined;
 }
 
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -78,6 +81,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         { name: "users", description: "Subscribers" },
         { name: "domains", description: "SIP domains" },
         { name: "registrations", description: "Where registered phones are" },
+        { name: "calls", description: "Calls placed by the server, and calls in progress" },
         { name: "cdrs", description: "Call detail records" },
         { name: "health", description: "Liveness and readiness" },
       ],
@@ -99,6 +103,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         options.registrations ?? { registrations: () => [], now: () => 0 },
       );
       await api.register(cdrRoutes, { cdrs: options.cdrs ?? new MemoryCdrStore() });
+      await api.register(callRoutes, { calls: options.calls ?? (() => undefined) });
     },
     { prefix: "/api/v1" },
   );

@@ -103,6 +103,7 @@ export class ParleyNode {
         trustProxy: config.http.trust_proxy,
         registrations: { registrations: () => this.#sip?.location.all() ?? [], now: () => this.clock.now() },
         cdrs,
+        calls: () => this.#sip?.calls,
         ready: async () => {
           if (this.#state !== "Running") throw new Error(`node is ${this.#state}`);
           await database.ping();

@@ -11,6 +11,9 @@ export interface SipTestNode {
   /** host:port of the UDP/TCP SIP listener. */
   target: string;
   domain: string;
+  /** An admin API token, and the API's base URL. */
+  adminToken: string;
+  api: string;
   stop(): Promise<void>;
 }
 
@@ -42,12 +45,15 @@ export async function startSipTestNode(
     clock: { now: Date.now, monotonic: () => performance.now(), setTimer: () => ({ cancel() {} }) },
   });
   for (const extension of users) await opened.directory.addUser({ extension, password: `pw-${extension}` });
+  const adminToken = (await opened.tokens.issue({ name: "test", admin: true })).secret;
   await opened.database.close();
   const node = new ParleyNode({ config, logger });
   await node.start();
   return {
     node,
     domain,
+    adminToken,
+    api: `http://127.0.0.1:${node.httpAddress.port}/api/v1`,
     target: `127.0.0.1:${node.sipAddresses.udp?.port}`,
     stop: () => node.stop(),
   };

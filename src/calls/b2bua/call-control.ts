@@ -17,6 +17,7 @@ import type { Leg } from "../legs/leg.ts";
 import type { CallRouter } from "../routing/call-router.ts";
 import type { CallParty, DialResult, DialTarget } from "../service-api/call-session.ts";
 import { Call } from "./call.ts";
+import { CallJournal } from "./call-journal.ts";
 import { connectCaller } from "./connect-caller.ts";
 
 export interface CallControlOptions {
@@ -33,6 +34,8 @@ export interface CallControlOptions {
   /** Whether a user already in a call gets a second one (calls.call_waiting); off means 486. */
   callWaiting: boolean;
   cdrs?: CdrStore;
+  /** Where prompts are (media.prompts_dir, or the bundled ones). */
+  promptsDir: string;
 }
 
 export interface CallControlEvents extends Record<string, unknown[]> {
@@ -53,10 +56,13 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
   /** Users (AOR) → calls they are a party of, for busy detection. */
   readonly #busy = new Map<string, Set<string>>();
   readonly cdrs: CdrWriter | undefined;
+  /** Status and progress of recent calls, for the API. */
+  readonly journal: CallJournal;
 
   constructor(options: CallControlOptions) {
     super();
     this.#o = options;
+    this.journal = new CallJournal({ clock: options.clock });
     this.cdrs = options.cdrs
       ? new CdrWriter({ store: options.cdrs, clock: options.clock, logger: options.logger })
       : undefined;
@@ -93,7 +99,12 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
    */
   originate(
     target: DialTarget,
-    options: { callerId?: { number: string; name?: string }; app: OriginateApp; service?: string },
+    options: {
+      callerId?: { number: string; name?: string };
+      app: OriginateApp;
+      service?: string;
+      timeout?: number;
+    },
   ): Call {
     const number = options.callerId?.number ?? "parley";
     const from = new NameAddr(
@@ -105,11 +116,16 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       undefined,
     );
     call.service = options.service ?? "originate";
-    void call.dial([target]).then(async (result: DialResult) => {
-      if ("failed" in result) return;
-      this.#markBusy(call, result.answered);
-      await options.app(call, result.answered);
-    });
+    void call
+      .dial([target], options.timeout === undefined ? {} : { timeout: options.timeout })
+      .then(async (result: DialResult) => {
+        if ("failed" in result) {
+          call.abandon(result.failed);
+          return;
+        }
+        this.#markBusy(call, result.answered);
+        await options.app(call, result.answered);
+      });
     return call;
   }
 
@@ -197,11 +213,13 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         clock: this.#o.clock,
         logger: this.#o.logger,
         noAnswerTimeout: this.#o.noAnswerTimeout,
+        promptsDir: this.#o.promptsDir,
       },
       init,
     );
     this.#calls.set(call.id, call);
     this.cdrs?.follow(call, caller ? { caller } : {});
+    this.journal.follow(call);
     call.on("ended", () => {
       this.#calls.delete(call.id);
       for (const [aor, calls] of this.#busy) {

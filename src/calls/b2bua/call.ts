@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../kernel/clock.ts";
 import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
@@ -11,6 +12,7 @@ import { OutboundLeg, type OutboundTarget } from "../legs/outbound-leg.ts";
 import type { CallRouter } from "../routing/call-router.ts";
 import type {
   CallParty,
+  CallPlayItem,
   CallSession,
   CollectOptions,
   DialOptions,
@@ -26,6 +28,8 @@ export interface CallContext {
   logger: Logger;
   /** Seconds a dial rings before NO_ANSWER (calls.no_answer_timeout). */
   noAnswerTimeout: number;
+  /** Where prompts named in `play` are (media.prompts_dir). */
+  promptsDir: string;
 }
 
 export interface CallEvents extends Record<string, unknown[]> {
@@ -123,7 +127,7 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
 
   play(
     party: CallParty,
-    items: PlayItem[],
+    items: CallPlayItem[],
     options: { loop?: boolean; bargeIn?: boolean } = {},
   ): Promise<{ interrupted: boolean }> {
     const leg = this.#leg(party);
@@ -138,7 +142,10 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     const active = player;
     return new Promise((resolve) => {
       active.once("finished", resolve);
-      active.play(items, options);
+      active.play(
+        items.map((item) => (item.kind === "prompt" ? this.#prompt(item.name) : item)),
+        options,
+      );
     });
   }
 
@@ -279,6 +286,16 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     for (const leg of this.parties) leg.hangup(cause);
   }
 
+  /** Why the call failed when it never had a leg (nothing to dial, every route failed). */
+  failure: HangupCause | undefined;
+
+  /** Ends a call that has no legs (a dial that reached nobody), so its records close. */
+  abandon(cause: HangupCause): void {
+    if (this.parties.length > 0 || this.#ended) return;
+    this.failure = cause;
+    this.#finish();
+  }
+
   #finish(): void {
     if (this.#ended) return;
     this.#ended = true;
@@ -288,6 +305,11 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     this.#players.clear();
     this.logger.info("call ended");
     this.safeEmit("ended");
+  }
+
+  #prompt(name: string): PlayItem {
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`bad prompt name ${JSON.stringify(name)}`);
+    return { kind: "file", path: join(this.#context.promptsDir, `${name}.wav`) };
   }
 
   #leg(party: CallParty): Leg {

@@ -84,7 +84,7 @@ export class CdrWriter {
       const end: LegEnd = (answeredAt === undefined
         ? (first?.end ?? last?.end)
         : (last?.end ?? first?.end)) ?? {
-        cause: "NORMAL_UNSPECIFIED",
+        cause: call.failure ?? "NORMAL_UNSPECIFIED",
         by: "local",
       };
       const callee = call.parties.find((l) => l.direction === "outbound" && l.session !== undefined);

@@ -6,6 +6,9 @@ import type { HangupCause } from "../legs/hangup-cause.ts";
  * need gets a verb or an option here (ARCHITECTURE §"Services never touch SIP").
  */
 
+/** What `play` takes: the media engine's items, or a prompt by name ("goodbye" → goodbye.wav in media.prompts_dir). */
+export type CallPlayItem = PlayItem | { kind: "prompt"; name: string };
+
 /** A party of the call, as services see it. */
 export interface CallParty {
   readonly id: string;
