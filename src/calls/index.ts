@@ -12,5 +12,11 @@ export * from "./cdr/index.ts";
 export { causeFromStatus, HANGUP_CAUSES, type HangupCause, statusForCause } from "./legs/hangup-cause.ts";
 export type { DtmfEvent, LegEnd, LegState } from "./legs/leg.ts";
 export { causeFromReason, reasonHeader } from "./legs/reason-header.ts";
-export { CallRouter, normalizeNumber, type Subscriber, type Subscribers } from "./routing/call-router.ts";
+export {
+  CallRouter,
+  dialTarget,
+  normalizeNumber,
+  type Subscriber,
+  type Subscribers,
+} from "./routing/call-router.ts";
 export type * from "./service-api/call-session.ts";

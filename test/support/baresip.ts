@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readWav } from "../../src/media/index.ts";
@@ -36,6 +37,7 @@ export class BaresipPhone {
   #child: ChildProcess | undefined;
   #output = "";
   #exited: Promise<void> | undefined;
+  #controlPort = 0;
 
   private constructor(dir: string, options: BaresipPhoneOptions) {
     this.dir = dir;
@@ -47,6 +49,7 @@ export class BaresipPhone {
     const phone = new BaresipPhone(dir, options);
     const transport = options.transport ?? "udp";
     const port = await freePort("127.0.0.1", transport === "tcp");
+    phone.#controlPort = await freePort("127.0.0.1", true);
     mkdirSync(join(dir, "sound"));
     writeFileSync(
       join(dir, "config"),
@@ -58,6 +61,8 @@ export class BaresipPhone {
         "module sndfile.so",
         "module_app account.so",
         "module_app menu.so",
+        "module_app ctrl_tcp.so",
+        `ctrl_tcp_listen 127.0.0.1:${phone.#controlPort}`,
         // ausine only makes 48 kHz stereo; baresip resamples to the codec's 8 kHz.
         `audio_source ausine,${options.toneHz}`,
         "ausrc_srate 48000",
@@ -94,6 +99,38 @@ export class BaresipPhone {
     return phone;
   }
 
+  /**
+   * Runs a menu command (dial, hold, resume, transfer, hangup …) through the ctrl_tcp module:
+   * a JSON netstring in, a JSON netstring response out.
+   */
+  async command(command: string, params = ""): Promise<{ response: boolean; ok: boolean; data: string }> {
+    const socket = connect(this.#controlPort, "127.0.0.1");
+    await once(socket, "connect");
+    const json = JSON.stringify({ command, params, token: command });
+    socket.write(`${Buffer.byteLength(json)}:${json},`);
+    let text = "";
+    for await (const chunk of socket) {
+      text += String(chunk);
+      // Netstrings "<length>:<json>,"; events (no `response`) may come before the answer.
+      for (;;) {
+        const colon = text.indexOf(":");
+        const length = Number(text.slice(0, colon));
+        if (colon <= 0 || text.length < colon + 1 + length + 1) break;
+        const message = JSON.parse(text.slice(colon + 1, colon + 1 + length)) as {
+          response?: boolean;
+          ok: boolean;
+          data: string;
+        };
+        text = text.slice(colon + 1 + length + 1);
+        if (message.response) {
+          socket.destroy();
+          return { response: true, ok: message.ok, data: message.data };
+        }
+      }
+    }
+    throw new Error(`baresip closed the control connection without answering ${command}`);
+  }
+
   /** Everything baresip printed, without colour escapes. */
   get output(): string {
     return this.#output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
@@ -101,6 +138,19 @@ export class BaresipPhone {
 
   exited(): Promise<void> {
     return this.#exited ?? Promise.resolve();
+  }
+
+  /** Asks baresip to quit (so sndfile closes its WAV files properly); kills it if that fails. */
+  async quit(): Promise<void> {
+    if (this.#child?.exitCode !== null) return;
+    try {
+      await this.command("quit");
+    } catch {
+      // already going
+    }
+    const timer = setTimeout(() => this.kill(), 3000);
+    await this.exited();
+    clearTimeout(timer);
   }
 
   kill(): void {

@@ -14,7 +14,7 @@ import type { CdrStore } from "../cdr/call-detail-record.ts";
 import { CdrWriter } from "../cdr/cdr-writer.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
 import type { Leg } from "../legs/leg.ts";
-import type { CallRouter } from "../routing/call-router.ts";
+import { type CallRouter, dialTarget } from "../routing/call-router.ts";
 import type { CallParty, DialResult, DialTarget } from "../service-api/call-session.ts";
 import { Call } from "./call.ts";
 import { CallJournal } from "./call-journal.ts";
@@ -152,9 +152,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     }
     call.adopt(leg);
     this.#addBusy(caller, call.id);
-    const target: DialTarget = /^\+?[0-9]{5,}$/.test(dialled)
-      ? { kind: "number", number: dialled }
-      : { kind: "user", extension: dialled };
+    const target = dialTarget(dialled);
     await connectCaller(call, leg, target, {
       isBusy: (aor) => !this.#o.callWaiting && this.isBusy(aor),
       onAnswered: (party) => this.#markBusy(call, party),

@@ -3,13 +3,13 @@ import type { Clock, TimerHandle } from "../../kernel/clock.ts";
 import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
-import type { MediaEngine, Player, PlayItem, Recorder, RelayBridge } from "../../media/index.ts";
+import type { MediaEngine, Player, PlayItem, Recorder } from "../../media/index.ts";
 import type { NameAddr, SipStack } from "../../sip/index.ts";
-import type { HangupCause } from "../legs/hangup-cause.ts";
+import { type HangupCause, statusForCause } from "../legs/hangup-cause.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
-import type { Leg, LegEnd } from "../legs/leg.ts";
+import type { Leg, LegEnd, TransferRequest } from "../legs/leg.ts";
 import { OutboundLeg, type OutboundTarget } from "../legs/outbound-leg.ts";
-import type { CallRouter } from "../routing/call-router.ts";
+import { type CallRouter, dialTarget } from "../routing/call-router.ts";
 import type {
   CallParty,
   CallPlayItem,
@@ -19,6 +19,7 @@ import type {
   DialResult,
   DialTarget,
 } from "../service-api/call-session.ts";
+import { Pairing, type PairingHost } from "./pairing.ts";
 
 export interface CallContext {
   stack: SipStack;
@@ -64,7 +65,7 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
   readonly #context: CallContext;
   readonly #legs = new Map<string, Leg>();
   readonly #players = new Map<string, Player>();
-  readonly #bridges = new Set<RelayBridge>();
+  readonly #pairings = new Set<Pairing>();
   readonly #recorders = new Set<Recorder>();
   #ended = false;
 
@@ -251,22 +252,57 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     });
   }
 
-  bridge(a: CallParty, b: CallParty, options: { keepOther?: boolean } = {}): void {
-    const legA = this.#leg(a);
-    const legB = this.#leg(b);
-    if (!legA.media || !legB.media) throw new Error("bridge() needs both parties' media");
-    for (const leg of [legA, legB]) {
-      this.#players.get(leg.id)?.stop();
-    }
-    const bridge = this.#context.engine.bridge(legA.media, legB.media);
-    this.#bridges.add(bridge);
-    const unbridge = (other: Leg) => () => {
-      bridge.close();
-      this.#bridges.delete(bridge);
-      if (!options.keepOther) other.hangup("NORMAL_CLEARING");
+  bridge(a: CallParty, b: CallParty, options: { keepOther?: boolean } = {}): Pairing {
+    const pairing = new Pairing(this.#pairingHost(), this.#leg(a), this.#leg(b), options);
+    this.#pairings.add(pairing);
+    return pairing;
+  }
+
+  #pairingHost(): PairingHost {
+    return {
+      engine: this.#context.engine,
+      play: (leg, items, loop) => void this.play(leg, items, { loop }),
+      stopPlayback: (leg) => this.stopPlayback(leg),
+      transfer: (transferor, transferee, request, pairing) =>
+        void this.#blindTransfer(transferor, transferee, request, pairing),
     };
-    legA.on("hungup", unbridge(legB));
-    legB.on("hungup", unbridge(legA));
+  }
+
+  /**
+   * A blind transfer (RFC 3515, RFC 5589 §6): the transferee hears ring-back while Parley dials
+   * the target; on answer they are connected and the transferor, told "200 OK" by NOTIFY, is
+   * hung up; on failure the transferor hears of it, and the transferee goes back to the
+   * transferor if it is still there, else is hung up.
+   */
+  async #blindTransfer(
+    transferor: Leg,
+    transferee: Leg,
+    request: TransferRequest,
+    pairing: Pairing,
+  ): Promise<void> {
+    pairing.close();
+    request.progress(100, "Trying", false);
+    this.logger.info(
+      { transferor: transferor.id, transferee: transferee.id, target: request.target },
+      "blind transfer",
+    );
+    void this.play(transferee, [{ kind: "tone", tone: "ringback" }], { loop: true });
+    const target = dialTarget(request.target);
+    const result = await this.dial([target]);
+    if (transferee.ended) {
+      if ("answered" in result) this.hangup(result.answered, "NORMAL_CLEARING");
+      request.progress(487, "Request Terminated", true);
+      return;
+    }
+    if ("answered" in result) {
+      this.bridge(transferee, result.answered);
+      request.progress(200, "OK", true);
+      transferor.hangup("NORMAL_CLEARING");
+      return;
+    }
+    request.progress(statusForCause(result.failed), result.failed, true);
+    if (!transferor.ended) this.bridge(transferor, transferee);
+    else transferee.hangup(result.failed);
   }
 
   record(a: CallParty, b: CallParty, path: string): Recorder {
@@ -299,7 +335,7 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
   #finish(): void {
     if (this.#ended) return;
     this.#ended = true;
-    for (const bridge of this.#bridges) bridge.close();
+    for (const pairing of this.#pairings) pairing.close();
     for (const recorder of this.#recorders) recorder.close();
     for (const player of this.#players.values()) player.close();
     this.#players.clear();

@@ -1,6 +1,7 @@
 import type { InboundLeg } from "../legs/inbound-leg.ts";
 import type { CallParty, DialTarget } from "../service-api/call-session.ts";
 import type { Call } from "./call.ts";
+import type { Pairing } from "./pairing.ts";
 
 /**
  * The basic call between users (the service that runs when no other claims a call): ring the
@@ -24,7 +25,7 @@ export async function connectCaller(
     caller.hangup("USER_BUSY");
     return;
   }
-  let earlyBridged: CallParty | undefined;
+  let earlyBridged: { party: CallParty; pairing: Pairing } | undefined;
   const result = await call.dial([target], {
     onProgress: (party, kind) => {
       if (caller.ended) return;
@@ -32,8 +33,7 @@ export async function connectCaller(
       if (kind === "earlymedia" && !earlyBridged) {
         // The callee's early media (its ring-back, an announcement) goes to the caller as 183.
         caller.earlyMedia();
-        call.bridge(caller, party, { keepOther: true });
-        earlyBridged = party;
+        earlyBridged = { party, pairing: call.bridge(caller, party, { keepOther: true }) };
       }
     },
   });
@@ -47,14 +47,9 @@ export async function connectCaller(
   }
   caller.answer();
   hooks.onAnswered(result.answered);
-  if (earlyBridged !== result.answered) call.bridge(caller, result.answered);
-  else bridgeEnds(call, caller, result.answered);
-}
-
-/** After an early-media bridge was kept, the two still end together. */
-function bridgeEnds(call: Call, a: CallParty, b: CallParty): void {
-  const legA = call.leg(a.id);
-  const legB = call.leg(b.id);
-  legA?.on("hungup", () => legB?.hangup("NORMAL_CLEARING"));
-  legB?.on("hungup", () => legA?.hangup("NORMAL_CLEARING"));
+  if (earlyBridged?.party === result.answered) earlyBridged.pairing.keepOther = false;
+  else {
+    earlyBridged?.pairing.close();
+    call.bridge(caller, result.answered);
+  }
 }

@@ -12,7 +12,14 @@ import {
   SessionDescription,
   TelephoneEventReceiver,
 } from "../../media/index.ts";
-import type { InviteSession, SessionEnd, SessionReply, SipRequest } from "../../sip/index.ts";
+import {
+  type InviteSession,
+  NameAddr,
+  type SessionEnd,
+  type SessionReply,
+  type SipRequest,
+  SipUri,
+} from "../../sip/index.ts";
 import { causeFromStatus, type HangupCause } from "./hangup-cause.ts";
 import { causeFromReason, reasonHeader } from "./reason-header.ts";
 
@@ -48,6 +55,14 @@ export interface DtmfEvent {
   via: "rfc4733" | "info";
 }
 
+/** A blind transfer asked for by a party (the transferor). */
+export interface TransferRequest {
+  /** The Refer-To URI's user part (an extension or number), as dialled. */
+  target: string;
+  /** Reports the outcome to the transferor (NOTIFY with sipfrag, RFC 3515 §2.4.5). */
+  progress(status: number, reason: string, final: boolean): void;
+}
+
 export interface LegEvents extends Record<string, unknown[]> {
   ringing: [];
   earlymedia: [];
@@ -55,6 +70,8 @@ export interface LegEvents extends Record<string, unknown[]> {
   dtmf: [DtmfEvent];
   /** The peer put the call on hold (sendonly/inactive re-offer), or took it off hold. */
   held: [boolean];
+  /** The peer asked (REFER, RFC 3515) for its partner to be connected to `target`; the REFER got 202. */
+  transfer: [TransferRequest];
   hungup: [LegEnd];
 }
 
@@ -163,6 +180,7 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
     session.delegate = {
       onReoffer: (request) => this.#reoffer(request),
       onInfo: (request) => this.#info(request),
+      onRefer: (request) => this.#refer(request),
     };
     session.on("terminated", (end: SessionEnd) => {
       if (end.by === "local") return;
@@ -231,6 +249,35 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
       this.safeEmit("held", held);
     }
     return { status: 200, body: sdpBody(result.answer) };
+  }
+
+  /**
+   * RFC 3515 §2.4.2: a REFER with one Refer-To is accepted with 202 when someone listens for
+   * transfers (the call's bridge); attended transfer (Refer-To with Replaces, RFC 3891) is not
+   * handled yet and gets 501.
+   */
+  #refer(request: SipRequest): SessionReply {
+    const values = request.headers.values("refer-to");
+    if (values.length !== 1) return { status: 400, reason: "Exactly one Refer-To" };
+    let target: string | undefined;
+    try {
+      const uri = NameAddr.parse(values[0] as string, "Refer-To").uri;
+      if (uri instanceof SipUri && /replaces=/i.test(uri.headers ?? ""))
+        return { status: 501, reason: "Attended transfer not supported" };
+      target = uri instanceof SipUri ? uri.decodedUser : "digits" in uri ? String(uri.digits) : undefined;
+    } catch {
+      return { status: 400, reason: "Bad Refer-To" };
+    }
+    if (!target) return { status: 400, reason: "Refer-To names no user" };
+    if (this.listenerCount("transfer") === 0) return { status: 603, reason: "Decline" };
+    const session = this.#session;
+    this.safeEmit("transfer", {
+      target,
+      progress: (status, reason, final) => {
+        if (session && !session.terminated) void session.notifyReferProgress(status, reason, final);
+      },
+    });
+    return { status: 202, reason: "Accepted" };
   }
 
   #info(request: SipRequest): SessionReply {

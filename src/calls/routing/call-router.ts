@@ -83,3 +83,13 @@ export function normalizeNumber(number: string): string {
   const trimmed = number.trim();
   return (trimmed.startsWith("+") ? "+" : "") + trimmed.replace(/[^0-9]/g, "");
 }
+
+/**
+ * What a dialled string means: five or more digits (with an optional +) are a number (a DID of a
+ * user, or for a trunk); anything shorter or with letters is an extension.
+ */
+export function dialTarget(dialled: string): DialTarget {
+  return /^\+?[0-9]{5,}$/.test(dialled)
+    ? { kind: "number", number: dialled }
+    : { kind: "user", extension: dialled };
+}

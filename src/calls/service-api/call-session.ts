@@ -63,7 +63,7 @@ export interface CallSession {
   collectDigits(party: CallParty, options: CollectOptions): Promise<string>;
   dial(targets: readonly DialTarget[], options?: DialOptions): Promise<DialResult>;
   /** Connects two parties' media; either hanging up ends the other unless `keepOther`. */
-  bridge(a: CallParty, b: CallParty, options?: { keepOther?: boolean }): void;
+  bridge(a: CallParty, b: CallParty, options?: { keepOther?: boolean }): { close(): void };
   /** Records two parties as a stereo WAV (a left, b right). */
   record(a: CallParty, b: CallParty, path: string): Recorder;
   hangup(party?: CallParty, cause?: HangupCause): void;

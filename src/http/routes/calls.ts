@@ -1,6 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
-import type { CallControl, CallPlayItem, CallProgressEvent, CallStatus } from "../../calls/index.ts";
+import {
+  type CallControl,
+  type CallPlayItem,
+  type CallProgressEvent,
+  type CallStatus,
+  dialTarget,
+} from "../../calls/index.ts";
 import { HttpError } from "../errors.ts";
 import { errorResponses } from "../schemas.ts";
 
@@ -124,9 +130,7 @@ export const callRoutes: FastifyPluginAsyncTypebox<CallRoutesOptions> = async (a
               }
             : { kind: "silence", ms: step.silenceMs },
       );
-      const target = /^\+?[0-9]{5,}$/.test(body.to)
-        ? { kind: "number" as const, number: body.to }
-        : { kind: "user" as const, extension: body.to };
+      const target = dialTarget(body.to);
       const call = control().originate(target, {
         ...(body.callerId ? { callerId: body.callerId } : {}),
         ...(body.timeout ? { timeout: body.timeout } : {}),

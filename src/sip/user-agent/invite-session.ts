@@ -272,6 +272,23 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
     });
   }
 
+  /**
+   * RFC 3515 §2.4.4: progress of an accepted REFER as a NOTIFY in its implicit subscription, the
+   * body a message/sipfrag status line ("SIP/2.0 200 OK"); `final` ends the subscription.
+   */
+  notifyReferProgress(status: number, reason: string, final: boolean): Promise<SipResponse> {
+    return this.request("NOTIFY", {
+      headers: [
+        ["Event", "refer"],
+        ["Subscription-State", final ? "terminated;reason=noresource" : "active;expires=60"],
+      ],
+      body: {
+        contentType: "message/sipfrag;version=2.0",
+        data: Buffer.from(`SIP/2.0 ${status} ${reason}\r\n`),
+      },
+    });
+  }
+
   /** A re-INVITE with `offer` (hold, resume, a new media address); ACKs a 2xx and resolves with it. */
   async reinvite(offer: SipBody): Promise<SipResponse> {
     if (this.#reinviting) throw new Error("a re-INVITE is already in progress");

@@ -74,8 +74,7 @@ describe("POST /api/v1/calls places a call from the server (baresip answers)", (
     assert.ok(status.answeredAt && status.endedAt);
 
     await eventually(() => /terminated|closed/.test(phone.output), "the phone to see the BYE", 5000);
-    phone.kill();
-    await phone.exited();
+    await phone.quit();
     const heard = phone.heard();
     assert.ok(heard && heard.length > 8000 * 2, `the phone heard audio\n${phone.output}`);
     const tone = heard.subarray(2000, 2000 + 8000);
