@@ -19,4 +19,6 @@ export {
   type Subscriber,
   type Subscribers,
 } from "./routing/call-router.ts";
+export { Trunk, type TrunkSettings, trunkFor } from "./routing/trunk.ts";
+export { TrunkRegistration, type TrunkRegistrationState } from "./routing/trunk-registration.ts";
 export type * from "./service-api/call-session.ts";

@@ -2,4 +2,4 @@ export { ConfigError } from "./errors.ts";
 export { environmentName, type LoadConfigOptions, type LoadedConfig, loadConfig } from "./load.ts";
 export { redactConfig, redactUrl } from "./redact.ts";
 export { renderExampleToml, renderKeyTable } from "./reference.ts";
-export { type Config, ConfigSchema, SECRET_KEYS } from "./schema.ts";
+export { type Config, ConfigSchema, SECRET_KEYS, type TrunkConfig } from "./schema.ts";

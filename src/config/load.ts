@@ -4,7 +4,7 @@ import { parse as parseToml } from "smol-toml";
 import Value from "typebox/value";
 import { closestKey, describeRule, leafKeys, type SchemaNode } from "./describe.ts";
 import { ConfigError } from "./errors.ts";
-import { type Config, ConfigSchema } from "./schema.ts";
+import { type Config, ConfigSchema, TrunkEntry } from "./schema.ts";
 
 export interface LoadConfigOptions {
   /** Path given with `--config`; wins over PARLEY_CONFIG. */
@@ -43,6 +43,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   checkUnknownKeys(raw, ROOT, "", file ?? "");
   applyEnvironment(raw, env, origins);
 
+  checkTrunks(raw.trunks);
   const withDefaults = Value.Default(ConfigSchema, raw) as Record<string, unknown>;
   for (const [key, value] of flatten(withDefaults)) {
     const schema = LEAVES.get(key);
@@ -62,6 +63,38 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   checkRelations(config);
   derive(config, cwd);
   return { config: deepFreeze(config), file };
+}
+
+/** Each [[trunks]] entry key by key, so a mistake names `trunks[1].port` and the rule. */
+function checkTrunks(trunks: unknown): void {
+  if (trunks === undefined) return;
+  if (!Array.isArray(trunks))
+    throw new ConfigError("config error: trunks must be a list of [[trunks]] tables");
+  const entry = TrunkEntry as unknown as SchemaNode;
+  const names = new Set<string>();
+  trunks.forEach((trunk: unknown, index) => {
+    const at = `trunks[${index}]`;
+    if (!isTable(trunk)) throw new ConfigError(`config error: ${at} must be a table of keys`);
+    for (const [name, value] of Object.entries(trunk)) {
+      const schema = entry.properties?.[name];
+      if (!schema) {
+        const hint = closestKey(name, Object.keys(entry.properties ?? {}));
+        throw new ConfigError(
+          `config error: unknown key ${at}.${name}${hint ? ` (did you mean ${hint}?)` : ""}`,
+        );
+      }
+      if (!Value.Check(schema as never, value))
+        throw new ConfigError(
+          `config error: ${at}.${name} = ${JSON.stringify(value)}: must be ${describeRule(schema)}`,
+        );
+    }
+    for (const required of ["name", "host"]) {
+      if (!(required in trunk)) throw new ConfigError(`config error: ${at}.${required} is missing`);
+    }
+    if (names.has(String(trunk.name)))
+      throw new ConfigError(`config error: ${at}.name "${trunk.name}" is used twice`);
+    names.add(String(trunk.name));
+  });
 }
 
 function defaultFile(cwd: string): string | undefined {
@@ -102,6 +135,7 @@ function checkUnknownKeys(value: Record<string, unknown>, schema: SchemaNode, pr
       );
     }
     if (childSchema.type === "object" && isTable(child)) checkUnknownKeys(child, childSchema, key, file);
+    // Entries of [[trunks]] are checked key by key later (checkTrunks), with their index.
   }
 }
 

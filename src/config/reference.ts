@@ -12,9 +12,17 @@ interface KeyDoc {
   schema: SchemaNode;
 }
 
+/** Top-level lists of tables ([[trunks]]): documented entry by entry, not as plain keys. */
+function tableLists(): Array<[string, SchemaNode]> {
+  return Object.entries(ROOT.properties ?? {}).filter(
+    ([, node]) => node.type === "array" && node.items?.type === "object",
+  );
+}
+
 function keys(): KeyDoc[] {
   const out: KeyDoc[] = [];
   for (const [name, node] of Object.entries(ROOT.properties ?? {})) {
+    if (node.type === "array" && node.items?.type === "object") continue;
     if (node.type === "object") {
       for (const [child, leaf] of Object.entries(node.properties ?? {})) {
         out.push({ key: `${name}.${child}`, section: name, name: child, schema: leaf });
@@ -56,15 +64,36 @@ export function renderExampleToml(): string {
       `# ${doc.name} = ${tomlValue(doc.schema.default)}`,
     );
   }
+  for (const [name, node] of tableLists()) {
+    lines.push(
+      "",
+      "",
+      `# ${node.description ?? ""} None by default; one table per entry, for example:`,
+      "#",
+      `# [[${name}]]`,
+    );
+    for (const [key, leaf] of Object.entries(node.items?.properties ?? {})) {
+      const value = leaf.default === undefined ? `"…"  (required)` : tomlValue(leaf.default);
+      lines.push(`#   ${key} = ${value}`.padEnd(40) + `  # ${leaf.description ?? ""}`);
+    }
+  }
   return `${lines.join("\n").replace(/\n{4,}/g, "\n\n\n")}\n`;
 }
 
 /** The key reference table of docs/configuration.md. */
 export function renderKeyTable(): string {
+  const cell = (s: string) => s.replaceAll("|", "\\|");
   const rows = keys().map((doc) => {
-    const cell = (s: string) => s.replaceAll("|", "\\|");
     return `| \`${doc.key}\` | \`${environmentName(doc.key)}\` | \`${tomlValue(doc.schema.default)}\` | ${cell(describeRule(doc.schema))} | ${cell(doc.schema.description ?? "")} |`;
   });
+  for (const [name, node] of tableLists()) {
+    for (const [key, leaf] of Object.entries(node.items?.properties ?? {})) {
+      const value = leaf.default === undefined ? "(required)" : `\`${tomlValue(leaf.default)}\``;
+      rows.push(
+        `| \`${name}[].${key}\` | (file only) | ${value} | ${cell(describeRule(leaf))} | ${cell(leaf.description ?? "")} |`,
+      );
+    }
+  }
   return [
     "| Key | Environment | Default | Allowed | Meaning |",
     "| --- | --- | --- | --- | --- |",

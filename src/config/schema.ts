@@ -261,6 +261,58 @@ export const CallsSection = section(
   "Call control (the back-to-back user agent).",
 );
 
+/** One SIP trunk (an upstream provider), an entry of the `[[trunks]]` array. */
+export const TrunkEntry = Type.Object(
+  {
+    name: Type.String({ pattern: "^[A-Za-z0-9_-]{1,32}$", description: "Short name, in logs and CDRs." }),
+    host: Type.String({ minLength: 1, description: "The provider's SIP server (IP address or host name)." }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 5060, description: "Its SIP port." }),
+    transport: Type.Union([Type.Literal("udp"), Type.Literal("tcp")], {
+      default: "udp",
+      description: "Transport to the provider.",
+    }),
+    username: Type.String({
+      default: "",
+      description: "Digest username (registration and INVITE challenges).",
+    }),
+    password: Type.String({ default: "", description: "Digest password." }),
+    register: Type.Boolean({ default: false, description: "Keep a registration with the provider." }),
+    register_expires: Type.Integer({
+      minimum: 60,
+      maximum: 86_400,
+      default: 3600,
+      description: "Registration time asked for, seconds; refreshed before it runs out.",
+    }),
+    prefixes: Type.Array(Type.String({ pattern: "^\\+?[0-9]*$" }), {
+      default: ["+"],
+      description:
+        'Numbers this trunk carries, by prefix; the longest matching prefix over all trunks wins. "+" matches every E.164 number.',
+    }),
+    strip: Type.Integer({
+      minimum: 0,
+      maximum: 16,
+      default: 0,
+      description: "Digits removed from the front before sending.",
+    }),
+    prepend: Type.String({
+      pattern: "^\\+?[0-9]*$",
+      default: "",
+      description: "Digits added in front after stripping.",
+    }),
+    caller_id: Type.String({
+      pattern: "^\\+?[0-9]*$",
+      default: "",
+      description:
+        "Number presented on calls out (From and P-Asserted-Identity); empty uses the caller's first phone number.",
+    }),
+    from_domain: Type.String({
+      default: "",
+      description: "Host part of From on calls out; empty uses host.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const ImapSection = section(
   {
     host: Host("0.0.0.0", "Address the IMAP4rev1 voicemail server listens on."),
@@ -298,6 +350,10 @@ export const ConfigSchema = Type.Object(
     registrar: RegistrarSection,
     media: MediaSection,
     calls: CallsSection,
+    trunks: Type.Array(TrunkEntry, {
+      default: [],
+      description: "SIP trunks to providers, as [[trunks]] tables; see docs/trunks.md.",
+    }),
     imap: ImapSection,
     smtp: SmtpSection,
   },
@@ -307,4 +363,6 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 
 /** Keys whose values are secrets; `parley config check` masks them. */
-export const SECRET_KEYS: readonly string[] = ["database.url", "sip.nonce_secret"];
+export const SECRET_KEYS: readonly string[] = ["database.url", "sip.nonce_secret", "trunks[].password"];
+
+export type TrunkConfig = Static<typeof TrunkEntry>;

@@ -1,7 +1,14 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
-import { CallControl, CallRouter, type CdrStore, type Subscribers } from "../calls/index.ts";
+import {
+  CallControl,
+  CallRouter,
+  type CdrStore,
+  type Subscribers,
+  Trunk,
+  TrunkRegistration,
+} from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
 import type { SubscriberDirectory } from "../directory/index.ts";
 import type { Clock } from "../kernel/clock.ts";
@@ -31,6 +38,8 @@ export interface SipNode {
   stack: SipStack;
   location: LocationService;
   calls: CallControl;
+  /** Registrations with trunks that have `register = true`. */
+  trunkRegistrations: TrunkRegistration[];
   addresses: SipListenAddresses;
   stop(): Promise<void>;
 }
@@ -148,10 +157,40 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
       );
     },
   };
+  const trunks = config.trunks.map(
+    (t) =>
+      new Trunk({
+        name: t.name,
+        host: t.host,
+        port: t.port,
+        transport: t.transport,
+        username: t.username,
+        password: t.password,
+        register: t.register,
+        registerExpires: t.register_expires,
+        prefixes: t.prefixes,
+        strip: t.strip,
+        prepend: t.prepend,
+        callerId: t.caller_id,
+        fromDomain: t.from_domain,
+      }),
+  );
+  for (const [index, trunk] of trunks.entries()) {
+    await trunk.resolve().catch((error: unknown) => {
+      throw new StartError(
+        `cannot resolve trunks[${index}].host ${trunk.settings.host}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    });
+  }
   const calls = new CallControl({
     stack,
     engine: deps.media,
-    router: new CallRouter({ location, subscribers: subscriberView, defaultDomain: deps.defaultDomain }),
+    router: new CallRouter({
+      location,
+      subscribers: subscriberView,
+      defaultDomain: deps.defaultDomain,
+      trunks,
+    }),
     challenger,
     ban,
     clock,
@@ -173,12 +212,18 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     );
   });
   calls.start();
+  const registrations = trunks
+    .filter((trunk) => trunk.settings.register)
+    .map((trunk) => new TrunkRegistration({ trunk, stack, clock, logger }));
+  for (const registration of registrations) registration.start();
   return {
     stack,
     location,
     calls,
     addresses,
+    trunkRegistrations: registrations,
     async stop() {
+      for (const registration of registrations) registration.stop();
       await calls.stop();
       await stack.stop();
       await location.stop();

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
@@ -19,13 +19,16 @@ export interface SipTestNode {
 
 /**
  * A running node on 127.0.0.1 with SIP on a free port and the given users (password
- * `pw-<extension>`) in domain `parley.test`. `env` adds PARLEY_* settings.
+ * `pw-<extension>`) in domain `parley.test`. `env` adds PARLEY_* settings, `options.toml` a
+ * parley.toml (for settings the environment cannot carry, such as [[trunks]]).
  */
 export async function startSipTestNode(
   users: string[],
   env: Record<string, string> = {},
+  options: { toml?: string } = {},
 ): Promise<SipTestNode> {
   const dir = mkdtempSync(join(tmpdir(), "parley-sip-"));
+  if (options.toml) writeFileSync(join(dir, "parley.toml"), options.toml);
   const domain = "parley.test";
   const { config } = loadConfig({
     cwd: dir,

@@ -117,7 +117,11 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     );
     call.service = options.service ?? "originate";
     void call
-      .dial([target], options.timeout === undefined ? {} : { timeout: options.timeout })
+      .dial([target], {
+        viaTrunks: true,
+        ...(options.callerId ? { callerId: options.callerId } : {}),
+        ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      })
       .then(async (result: DialResult) => {
         if ("failed" in result) {
           call.abandon(result.failed);
@@ -136,27 +140,50 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
 
   // ---- inbound steps -------------------------------------------------------------------------
 
+  /**
+   * The inbound steps: identify (a trunk by its address, else a user by digest), create the call
+   * and its leg, then connect to what was dialled. Calls from trunks may reach users only.
+   */
   async #inbound(invite: IncomingInvite): Promise<void> {
-    const caller = await this.#authenticate(invite);
-    if (!caller) return;
+    const trunk = this.#o.router.trunkAt(invite.source.address);
+    const caller = trunk ? undefined : await this.#authenticate(invite);
+    if (!trunk && !caller) return;
     const dialled = this.#dialled(invite);
-    const call = this.#newCall({ kind: "inbound", from: invite.request.from, dialled }, caller);
+    const call = this.#newCall(
+      { kind: "inbound", from: invite.request.from, dialled },
+      trunk ? `trunk:${trunk.name}` : caller,
+    );
     const leg = await InboundLeg.accept(invite, {
       callId: call.id,
       engine: this.#o.engine,
       logger: this.#o.logger,
     });
     if (!leg) {
-      this.#calls.delete(call.id);
+      call.abandon("INCOMPATIBLE_DESTINATION");
       return;
     }
     call.adopt(leg);
-    this.#addBusy(caller, call.id);
-    const target = dialTarget(dialled);
-    await connectCaller(call, leg, target, {
+    if (caller) this.#addBusy(caller, call.id);
+    const profile = caller ? await this.#profile(caller) : undefined;
+    await connectCaller(call, leg, dialTarget(dialled), {
       isBusy: (aor) => !this.#o.callWaiting && this.isBusy(aor),
       onAnswered: (party) => this.#markBusy(call, party),
+      viaTrunks: caller !== undefined,
+      ...(profile ? { callerId: profile } : {}),
     });
+  }
+
+  /** The caller ID of a user from their profile: extension and display name, and their first phone number for trunks. */
+  async #profile(aor: string): Promise<{ number: string; name?: string; external?: string } | undefined> {
+    const match = /^sip:([^@]+)@(.+)$/.exec(aor);
+    if (!match) return undefined;
+    const user = await this.#o.router.subscribers.byExtension(match[1] as string, match[2] as string);
+    if (!user) return undefined;
+    return {
+      number: user.extension,
+      ...(user.displayName ? { name: user.displayName } : {}),
+      ...(user.phoneNumbers[0] ? { external: user.phoneNumbers[0] } : {}),
+    };
   }
 
   /**

@@ -4,7 +4,7 @@ import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
 import type { MediaEngine, Player, PlayItem, Recorder } from "../../media/index.ts";
-import type { NameAddr, SipStack } from "../../sip/index.ts";
+import { type NameAddr, type SipStack, SipUri } from "../../sip/index.ts";
 import { type HangupCause, statusForCause } from "../legs/hangup-cause.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
 import type { Leg, LegEnd, TransferRequest } from "../legs/leg.ts";
@@ -192,7 +192,11 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     let routeFailure: HangupCause | undefined;
     for (const target of targets) {
       const from = this.#callerId(options);
-      const route = await this.#context.router.route(target, from);
+      const route = await this.#context.router.route(target, from, {
+        mayUseTrunks: options.viaTrunks === true,
+        number: options.callerId?.external ?? options.callerId?.number ?? callerNumber(from),
+        ...(options.callerId?.name ? { name: options.callerId.name } : {}),
+      });
       if (route.kind === "failed") routeFailure ??= route.cause;
       else
         outbound.push(
@@ -377,4 +381,10 @@ function dialHeaders(options: DialOptions): Array<[string, string]> {
   if (options.resourcePriority) headers.push(["Resource-Priority", options.resourcePriority]);
   if (options.priority) headers.push(["Priority", options.priority]);
   return headers;
+}
+
+/** The number in a From URI's user part ("1001" for sip:1001@example.com). */
+function callerNumber(from: NameAddr): string {
+  const uri = from.uri;
+  return uri instanceof SipUri ? (uri.user ?? "anonymous") : "anonymous";
 }

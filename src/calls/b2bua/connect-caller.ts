@@ -13,20 +13,32 @@ export async function connectCaller(
   call: Call,
   caller: InboundLeg,
   target: DialTarget,
-  hooks: { isBusy(aor: string): boolean; onAnswered(party: CallParty): void },
+  hooks: {
+    isBusy(aor: string): boolean;
+    onAnswered(party: CallParty): void;
+    /** Whether the caller may reach trunks (an authenticated user: yes; a trunk: no). */
+    viaTrunks: boolean;
+    /** The caller's own caller ID from their profile. */
+    callerId?: { number: string; name?: string; external?: string };
+  },
 ): Promise<void> {
-  const route = await call.router.route(target, call.from);
+  const identity = {
+    mayUseTrunks: hooks.viaTrunks,
+    number: hooks.callerId?.external ?? hooks.callerId?.number ?? "anonymous",
+  };
+  const route = await call.router.route(target, call.from, identity);
   if (route.kind === "failed") {
     caller.hangup(route.cause);
     return;
   }
-  const aor = `sip:${route.subscriber.extension}@${route.subscriber.domain}`;
-  if (hooks.isBusy(aor)) {
+  if (route.kind === "user" && hooks.isBusy(`sip:${route.subscriber.extension}@${route.subscriber.domain}`)) {
     caller.hangup("USER_BUSY");
     return;
   }
   let earlyBridged: { party: CallParty; pairing: Pairing } | undefined;
   const result = await call.dial([target], {
+    viaTrunks: hooks.viaTrunks,
+    ...(hooks.callerId ? { callerId: hooks.callerId } : {}),
     onProgress: (party, kind) => {
       if (caller.ended) return;
       if (kind === "ringing" && caller.state === "Trying") caller.ring();

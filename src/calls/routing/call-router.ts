@@ -3,6 +3,7 @@ import { NameAddr, parseUri, type RemoteAddress, SipUri } from "../../sip/index.
 import type { HangupCause } from "../legs/hangup-cause.ts";
 import type { OutboundTarget } from "../legs/outbound-leg.ts";
 import type { DialTarget } from "../service-api/call-session.ts";
+import { type Trunk, trunkFor } from "./trunk.ts";
 
 /** A subscriber as call control needs one (the directory behind it is the node's business). */
 export interface Subscriber {
@@ -21,7 +22,17 @@ export interface Subscribers {
 
 export type RouteResult =
   | { kind: "user"; subscriber: Subscriber; targets: OutboundTarget[] }
+  | { kind: "trunk"; trunk: Trunk; targets: OutboundTarget[] }
   | { kind: "failed"; cause: HangupCause };
+
+/** Who is calling, for the permission to use trunks and the caller ID shown there. */
+export interface RouteCaller {
+  /** Only authenticated users and server-placed calls may reach a trunk (no open relay). */
+  mayUseTrunks: boolean;
+  /** Number presented to the far end when the trunk has no caller ID of its own. */
+  number: string;
+  name?: string;
+}
 
 /**
  * Turns what a service dials into INVITE targets (the dial plan): a local user rings on every
@@ -33,28 +44,49 @@ export class CallRouter {
   readonly #location: LocationService;
   readonly #subscribers: Subscribers;
   readonly #defaultDomain: string;
+  readonly trunks: readonly Trunk[];
 
-  constructor(options: { location: LocationService; subscribers: Subscribers; defaultDomain: string }) {
+  constructor(options: {
+    location: LocationService;
+    subscribers: Subscribers;
+    defaultDomain: string;
+    trunks?: readonly Trunk[];
+  }) {
     this.#location = options.location;
     this.#subscribers = options.subscribers;
     this.#defaultDomain = options.defaultDomain;
+    this.trunks = options.trunks ?? [];
+  }
+
+  get subscribers(): Subscribers {
+    return this.#subscribers;
+  }
+
+  /** The trunk a request from `address` came from, if any. */
+  trunkAt(address: string): Trunk | undefined {
+    return this.trunks.find((trunk) => trunk.isSource(address));
   }
 
   get defaultDomain(): string {
     return this.#defaultDomain;
   }
 
-  async route(target: DialTarget, from: NameAddr): Promise<RouteResult> {
+  /**
+   * Where a dialled target goes: a local user (their registered phones), else for a number the
+   * trunk with the longest matching prefix, when the caller may use trunks.
+   */
+  async route(target: DialTarget, from: NameAddr, caller?: RouteCaller): Promise<RouteResult> {
     const subscriber =
       target.kind === "user"
         ? await this.#subscribers.byExtension(target.extension, target.domain ?? this.#defaultDomain)
         : ((await this.#subscribers.byNumber(normalizeNumber(target.number))) ??
           (await this.#subscribers.byExtension(target.number, this.#defaultDomain)));
     if (!subscriber) {
-      return {
-        kind: "failed",
-        cause: target.kind === "user" ? "UNALLOCATED_NUMBER" : "NO_ROUTE_DESTINATION",
-      };
+      if (target.kind === "user") return { kind: "failed", cause: "UNALLOCATED_NUMBER" };
+      const number = normalizeNumber(target.number);
+      const trunk = trunkFor(this.trunks, number);
+      if (!trunk || !caller?.mayUseTrunks) return { kind: "failed", cause: "NO_ROUTE_DESTINATION" };
+      return { kind: "trunk", trunk, targets: [trunk.outbound(number, caller)] };
     }
     const aor = `sip:${subscriber.extension}@${subscriber.domain}`;
     const bindings = this.#location.lookup(aor);

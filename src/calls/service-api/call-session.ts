@@ -25,8 +25,16 @@ export type DialTarget =
 export interface DialOptions {
   /** Seconds to ring before giving up with NO_ANSWER (calls.no_answer_timeout by default). */
   timeout?: number;
-  /** Caller ID shown to the callee. */
-  callerId?: { number: string; name?: string };
+  /**
+   * Caller ID shown to the callee: `number` (an extension) to local users, `external` (an E.164
+   * number) through trunks that present no number of their own.
+   */
+  callerId?: { number: string; name?: string; external?: string };
+  /**
+   * Whether numbers may go out through a trunk: true for calls placed by authenticated users and
+   * by the server; never for calls that came in from a trunk (no open relay). Default false.
+   */
+  viaTrunks?: boolean;
   /** Extra headers a service may set by name (Alert-Info, Resource-Priority, Priority). */
   alertInfo?: string;
   resourcePriority?: string;
