@@ -7,6 +7,7 @@ export {
   type CallProgressEvent,
   type CallStatus,
 } from "./b2bua/call-journal.ts";
+export { ConferenceRooms } from "./b2bua/conference-rooms.ts";
 export { CdrWriter, dispositionFor } from "./cdr/cdr-writer.ts";
 export * from "./cdr/index.ts";
 export { causeFromStatus, HANGUP_CAUSES, type HangupCause, statusForCause } from "./legs/hangup-cause.ts";
@@ -21,4 +22,4 @@ export {
 } from "./routing/call-router.ts";
 export { Trunk, type TrunkSettings, trunkFor } from "./routing/trunk.ts";
 export { TrunkRegistration, type TrunkRegistrationState } from "./routing/trunk-registration.ts";
-export type * from "./service-api/call-session.ts";
+export * from "./service-api/call-session.ts";

@@ -177,6 +177,10 @@ function fromEnvironment(text: string, schema: SchemaNode): unknown {
     return Number(trimmed);
   }
   if (schema.type === "array") return trimmed === "" ? [] : trimmed.split(",").map((item) => item.trim());
+  // A table as "name=value,name=value" (PARLEY_CALLS_FEATURE_CODES="record-toggle=*9").
+  if (schema.type === "object" && /^([^=,]+=[^=,]*)(,[^=,]+=[^=,]*)*$/.test(trimmed)) {
+    return Object.fromEntries(trimmed.split(",").map((pair) => pair.split("=").map((part) => part.trim())));
+  }
   if (schema.type === "boolean") {
     if (/^(true|yes|on|1)$/i.test(trimmed)) return true;
     if (/^(false|no|off|0)$/i.test(trimmed)) return false;

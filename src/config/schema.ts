@@ -252,6 +252,16 @@ export const CallsSection = section(
       default: 30,
       description: "Seconds a callee's phones ring before the call fails with no answer (480).",
     }),
+    feature_codes: Type.Record(
+      Type.String({ pattern: "^[a-z][a-z0-9-]*$" }),
+      Type.String({ pattern: "^[0-9*#]{1,8}$" }),
+      {
+        default: {},
+        description:
+          'DTMF codes dialled during a call, by feature name, replacing the services\' defaults, e.g. { "record-toggle" = "*9" }.',
+        allowed: "a table of feature name = digits (0-9, *, #; at most 8)",
+      },
+    ),
     call_waiting: Type.Boolean({
       default: false,
       description:

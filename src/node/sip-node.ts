@@ -142,6 +142,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
           domain,
           displayName: user.displayName,
           phoneNumbers: user.phoneNumbers,
+          features: { ...user.features },
         }
       );
     },
@@ -153,6 +154,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
           domain: found.domain,
           displayName: found.user.displayName,
           phoneNumbers: found.user.phoneNumbers,
+          features: { ...found.user.features },
         }
       );
     },
@@ -198,6 +200,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     noAnswerTimeout: config.calls.no_answer_timeout,
     callWaiting: config.calls.call_waiting,
     promptsDir: config.media.prompts_dir || BUNDLED_PROMPTS,
+    featureCodes: config.calls.feature_codes,
     ...(deps.cdrs ? { cdrs: deps.cdrs } : {}),
   });
   const restored = await location.start();

@@ -15,9 +15,17 @@ import { CdrWriter } from "../cdr/cdr-writer.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
 import type { Leg } from "../legs/leg.ts";
 import { type CallRouter, dialTarget } from "../routing/call-router.ts";
-import type { CallParty, DialResult, DialTarget } from "../service-api/call-session.ts";
+import type {
+  CallParty,
+  DialResult,
+  DialTarget,
+  FeatureCode,
+  InboundCallInfo,
+  ServiceModule,
+} from "../service-api/call-session.ts";
 import { Call } from "./call.ts";
 import { CallJournal } from "./call-journal.ts";
+import { ConferenceRooms } from "./conference-rooms.ts";
 import { connectCaller } from "./connect-caller.ts";
 
 export interface CallControlOptions {
@@ -36,6 +44,8 @@ export interface CallControlOptions {
   cdrs?: CdrStore;
   /** Where prompts are (media.prompts_dir, or the bundled ones). */
   promptsDir: string;
+  /** Feature code overrides by name (calls.feature_codes), e.g. { "record-toggle": "*9" }. */
+  featureCodes?: Readonly<Record<string, string>>;
 }
 
 export interface CallControlEvents extends Record<string, unknown[]> {
@@ -55,17 +65,46 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
   readonly #calls = new Map<string, Call>();
   /** Users (AOR) → calls they are a party of, for busy detection. */
   readonly #busy = new Map<string, Set<string>>();
+  readonly #services: ServiceModule[] = [];
+  /** DTMF sequence → the feature it runs. */
+  readonly #features = new Map<string, FeatureCode>();
   readonly cdrs: CdrWriter | undefined;
   /** Status and progress of recent calls, for the API. */
   readonly journal: CallJournal;
+  /** The node's named conferences. */
+  readonly conferences: ConferenceRooms;
 
   constructor(options: CallControlOptions) {
     super();
     this.#o = options;
     this.journal = new CallJournal({ clock: options.clock });
+    this.conferences = new ConferenceRooms({ engine: options.engine, logger: options.logger });
     this.cdrs = options.cdrs
       ? new CdrWriter({ store: options.cdrs, clock: options.clock, logger: options.logger })
       : undefined;
+  }
+
+  /**
+   * Adds a service. Services are asked in registration order whether they claim an inbound call;
+   * one whose dependencies are not registered yet is refused (register dependencies first).
+   */
+  register(service: ServiceModule): void {
+    const missing = (service.dependencies ?? []).filter((d) => !this.#services.some((s) => s.name === d));
+    if (missing.length > 0)
+      throw new Error(`service ${service.name} needs ${missing.join(", ")}, which is not registered`);
+    if (this.#services.some((s) => s.name === service.name))
+      throw new Error(`service ${service.name} is registered twice`);
+    for (const feature of service.featureCodes ?? []) {
+      const code = this.#o.featureCodes?.[feature.name] ?? feature.code;
+      const taken = this.#features.get(code);
+      if (taken) throw new Error(`feature code ${code} of ${feature.name} is already ${taken.name}'s`);
+      this.#features.set(code, feature);
+    }
+    this.#services.push(service);
+  }
+
+  get services(): readonly string[] {
+    return this.#services.map((s) => s.name);
   }
 
   /** Starts taking INVITEs. */
@@ -164,12 +203,62 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     }
     call.adopt(leg);
     if (caller) this.#addBusy(caller, call.id);
+    const info = await this.#info(dialled, caller, trunk?.name);
+    for (const service of this.#services) {
+      if (!service.handle || !(await service.claims?.(info))) continue;
+      call.service = service.name;
+      call.logger.info({ service: service.name }, "service took the call");
+      await service.handle(call, leg, info);
+      return;
+    }
     const profile = caller ? await this.#profile(caller) : undefined;
     await connectCaller(call, leg, dialTarget(dialled), {
       isBusy: (aor) => !this.#o.callWaiting && this.isBusy(aor),
       onAnswered: (party) => this.#markBusy(call, party),
       viaTrunks: caller !== undefined,
       ...(profile ? { callerId: profile } : {}),
+    });
+  }
+
+  async #info(
+    dialled: string,
+    caller: string | undefined,
+    trunk: string | undefined,
+  ): Promise<InboundCallInfo> {
+    const match = caller ? /^sip:([^@]+)@(.+)$/.exec(caller) : null;
+    const user = match
+      ? await this.#o.router.subscribers.byExtension(match[1] as string, match[2] as string)
+      : undefined;
+    return {
+      dialled,
+      ...(user
+        ? { caller: { extension: user.extension, domain: user.domain, features: user.features } }
+        : {}),
+      ...(trunk ? { trunk } : {}),
+    };
+  }
+
+  /**
+   * Feature codes during answered calls: a party's digits are gathered (a pause of more than 3 s
+   * starts over) and a sequence that ends in a registered code runs its feature.
+   */
+  #watchFeatureCodes(call: Call): void {
+    if (this.#features.size === 0) return;
+    const typed = new Map<string, { digits: string; at: number }>();
+    call.on("dtmf", (party, { digit }) => {
+      const now = this.#o.clock.monotonic();
+      const previous = typed.get(party.id);
+      const digits = (previous && now - previous.at < 3000 ? previous.digits : "") + digit;
+      typed.set(party.id, { digits: digits.slice(-8), at: now });
+      for (const [code, feature] of this.#features) {
+        if (!digits.endsWith(code) || party.state !== "Answered") continue;
+        typed.delete(party.id);
+        call.logger.info({ feature: feature.name, legId: party.id }, "feature code");
+        Promise.resolve(feature.run(call, party)).catch((error: unknown) =>
+          call.logger.error({ err: error, feature: feature.name }, "feature code failed"),
+        );
+        return;
+      }
     });
   }
 
@@ -239,12 +328,14 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         logger: this.#o.logger,
         noAnswerTimeout: this.#o.noAnswerTimeout,
         promptsDir: this.#o.promptsDir,
+        conferences: this.conferences,
       },
       init,
     );
     this.#calls.set(call.id, call);
     this.cdrs?.follow(call, caller ? { caller } : {});
     this.journal.follow(call);
+    this.#watchFeatureCodes(call);
     call.on("ended", () => {
       this.#calls.delete(call.id);
       for (const [aor, calls] of this.#busy) {

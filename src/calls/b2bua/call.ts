@@ -14,11 +14,14 @@ import type {
   CallParty,
   CallPlayItem,
   CallSession,
+  CallSessionEvents,
   CollectOptions,
+  ConferenceRoom,
   DialOptions,
   DialResult,
   DialTarget,
 } from "../service-api/call-session.ts";
+import type { ConferenceRooms } from "./conference-rooms.ts";
 import { Pairing, type PairingHost } from "./pairing.ts";
 
 export interface CallContext {
@@ -31,15 +34,15 @@ export interface CallContext {
   noAnswerTimeout: number;
   /** Where prompts named in `play` are (media.prompts_dir). */
   promptsDir: string;
+  /** The node's named conferences. */
+  conferences: ConferenceRooms;
 }
 
-export interface CallEvents extends Record<string, unknown[]> {
+export interface CallEvents extends CallSessionEvents {
   /** A leg joined the call (the first is the caller, for inbound calls). */
   leg: [Leg];
   /** A leg changed state. */
   legstate: [Leg];
-  /** Every leg has ended. */
-  ended: [];
 }
 
 /** RFC 3261 §16.7 step 6, for picking the outcome of a failed fork: busy beats the rest, then the lowest class. */
@@ -103,7 +106,17 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     this.#legs.set(leg.id, leg);
     for (const event of ["ringing", "earlymedia", "answered"] as const)
       leg.on(event, () => this.safeEmit("legstate", leg));
-    leg.on("hungup", () => {
+    leg.on("ringing", () => this.safeEmit("ringing", leg));
+    leg.on("answered", () => this.safeEmit("answered", leg));
+    leg.on("dtmf", (event) =>
+      this.safeEmit("dtmf", leg, { digit: event.digit, durationMs: event.durationMs }),
+    );
+    leg.on("hungup", (end) => {
+      this.safeEmit("hungup", leg, {
+        cause: end.cause,
+        by: end.by,
+        ...(end.sipStatus === undefined ? {} : { sipStatus: end.sipStatus }),
+      });
       this.#players.get(leg.id)?.close();
       this.#players.delete(leg.id);
       this.safeEmit("legstate", leg);
@@ -307,6 +320,38 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     request.progress(statusForCause(result.failed), result.failed, true);
     if (!transferor.ended) this.bridge(transferor, transferee);
     else transferee.hangup(result.failed);
+  }
+
+  async transfer(party: CallParty, target: DialTarget, options: DialOptions = {}): Promise<DialResult> {
+    const leg = this.#leg(party);
+    for (const pairing of this.#pairings) if (pairing.a === leg || pairing.b === leg) pairing.close();
+    void this.play(leg, [{ kind: "tone", tone: "ringback" }], { loop: true });
+    const result = await this.dial([target], options);
+    if (leg.ended) {
+      if ("answered" in result) this.hangup(result.answered, "NORMAL_CLEARING");
+      return result;
+    }
+    this.stopPlayback(leg);
+    if ("answered" in result) this.bridge(leg, result.answered);
+    return result;
+  }
+
+  conference(name: string): ConferenceRoom {
+    const rooms = this.#context.conferences;
+    return {
+      name,
+      get size() {
+        return rooms.size(name);
+      },
+      join: (party, options = {}) => {
+        const leg = this.#leg(party);
+        for (const pairing of this.#pairings) if (pairing.a === leg || pairing.b === leg) pairing.close();
+        this.stopPlayback(leg);
+        rooms.join(name, leg, options);
+      },
+      leave: (party) => rooms.leave(name, this.#leg(party)),
+      mute: (party, muted) => rooms.mute(name, this.#leg(party), muted),
+    };
   }
 
   record(a: CallParty, b: CallParty, path: string): Recorder {

@@ -11,6 +11,8 @@ export interface Subscriber {
   domain: string;
   displayName: string;
   phoneNumbers: readonly string[];
+  /** The services the user subscribes to (recording, voicemail …). */
+  features: Readonly<Record<string, boolean>>;
 }
 
 /** The port through which call control finds subscribers (implemented over the directory by node/). */

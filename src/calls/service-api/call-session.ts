@@ -64,7 +64,7 @@ export interface CallSession {
   /** Plays prompts/tones into a party; resolves when done (interrupted by stop, barge-in or hang-up). */
   play(
     party: CallParty,
-    items: PlayItem[],
+    items: CallPlayItem[],
     options?: { loop?: boolean; bargeIn?: boolean },
   ): Promise<{ interrupted: boolean }>;
   stopPlayback(party: CallParty): void;
@@ -75,4 +75,76 @@ export interface CallSession {
   /** Records two parties as a stereo WAV (a left, b right). */
   record(a: CallParty, b: CallParty, path: string): Recorder;
   hangup(party?: CallParty, cause?: HangupCause): void;
+  /** Blind-transfers `party` to `target` (ring-back while dialling); the party stays if the target fails. */
+  transfer(party: CallParty, target: DialTarget, options?: DialOptions): Promise<DialResult>;
+  /** A named conference shared by every call on this node; created on first join, gone when empty. */
+  conference(name: string): ConferenceRoom;
+  /** Call events for services: digits, answers and hang-ups of any party. */
+  on<K extends keyof CallSessionEvents & string>(
+    event: K,
+    listener: (...args: CallSessionEvents[K]) => void,
+  ): unknown;
+  off<K extends keyof CallSessionEvents & string>(
+    event: K,
+    listener: (...args: CallSessionEvents[K]) => void,
+  ): unknown;
+}
+
+export interface CallSessionEvents extends Record<string, unknown[]> {
+  ringing: [CallParty];
+  answered: [CallParty];
+  dtmf: [CallParty, { digit: string; durationMs: number }];
+  hungup: [CallParty, { cause: HangupCause; by: "local" | "remote"; sipStatus?: number }];
+  ended: [];
+}
+
+/** A conference as services see it (mixing is the media engine's ConferenceMixer). */
+export interface ConferenceRoom {
+  readonly name: string;
+  /** Parties in the room now. */
+  readonly size: number;
+  /** Moves a party into the room (out of any bridge); it leaves when it hangs up. */
+  join(party: CallParty, options?: { muted?: boolean }): void;
+  leave(party: CallParty): void;
+  mute(party: CallParty, muted: boolean): void;
+}
+
+/** What call control knows about a new inbound call when it asks services whether they want it. */
+export interface InboundCallInfo {
+  /** What was dialled (the Request-URI user). */
+  dialled: string;
+  /** The authenticated caller, when a user called. */
+  caller?: { extension: string; domain: string; features: Readonly<Record<string, boolean>> };
+  /** The trunk it came from, when it did. */
+  trunk?: string;
+}
+
+/**
+ * A service (Kamailio module / FreeSWITCH application style): it claims inbound calls that match
+ * (a number, a caller's subscription …) and runs them through the CallSession verbs. `name` and
+ * `dependencies` let node/ refuse to start a service whose dependency is missing (Fastify
+ * plugin style). Feature codes are DTMF sequences dialled during a call.
+ */
+export interface ServiceModule {
+  readonly name: string;
+  readonly dependencies?: readonly string[];
+  /** Whether this service takes the call; the first service (in registration order) that does, gets it. */
+  claims?(info: InboundCallInfo): boolean | Promise<boolean>;
+  /** Runs a claimed call; `caller` is the inbound party, not yet answered. */
+  handle?(session: CallSession, caller: CallParty, info: InboundCallInfo): Promise<void>;
+  /** DTMF codes this service reacts to during answered calls, e.g. `{ code: "*1", run }`. */
+  readonly featureCodes?: readonly FeatureCode[];
+}
+
+export interface FeatureCode {
+  /** Stable name, for `calls.feature_codes` overrides ("record-toggle"). */
+  name: string;
+  /** Default sequence, e.g. "*1". */
+  code: string;
+  run(session: CallSession, party: CallParty): void | Promise<void>;
+}
+
+/** Declares a service (a typed identity function, so modules read the same everywhere). */
+export function defineService(module: ServiceModule): ServiceModule {
+  return module;
 }

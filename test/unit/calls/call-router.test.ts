@@ -101,7 +101,13 @@ test("a number owned by a user rings the user, never a trunk; unknown extensions
     byExtension: async () => undefined,
     byNumber: async (number) =>
       number === "+4930555001"
-        ? { extension: "2001", domain: "parley.test", displayName: "Ann", phoneNumbers: [number] }
+        ? {
+            extension: "2001",
+            domain: "parley.test",
+            displayName: "Ann",
+            phoneNumbers: [number],
+            features: {},
+          }
         : undefined,
   };
   const r = router([trunk("carrier", ["+"])], subscribers);
