@@ -243,6 +243,16 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
           resolve({ failed: "NO_ANSWER" });
         },
       );
+      const requester = options.onBehalfOf ? this.#legs.get(options.onBehalfOf.id) : undefined;
+      const abandon = () => {
+        if (settled) return;
+        settled = true;
+        timeout.cancel();
+        for (const leg of legs) leg.hangup("ORIGINATOR_CANCEL");
+        resolve({ failed: "ORIGINATOR_CANCEL" });
+      };
+      if (requester?.ended) abandon();
+      requester?.on("hungup", abandon);
       for (const leg of legs) {
         leg.on("ringing", () => options.onProgress?.(leg, "ringing"));
         leg.on("earlymedia", () => options.onProgress?.(leg, "earlymedia"));

@@ -37,6 +37,7 @@ export async function connectCaller(
   }
   let earlyBridged: { party: CallParty; pairing: Pairing } | undefined;
   const result = await call.dial([target], {
+    onBehalfOf: caller,
     viaTrunks: hooks.viaTrunks,
     ...(hooks.callerId ? { callerId: hooks.callerId } : {}),
     onProgress: (party, kind) => {

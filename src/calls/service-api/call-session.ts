@@ -39,6 +39,8 @@ export interface DialOptions {
   alertInfo?: string;
   resourcePriority?: string;
   priority?: string;
+  /** The party the dial is for: when it hangs up while the targets ring, they are all cancelled. */
+  onBehalfOf?: CallParty;
   /** Reached when a phone rings or sends early media (the caller hears it when bridged early). */
   onProgress?: (party: CallParty, kind: "ringing" | "earlymedia") => void;
 }

@@ -45,13 +45,17 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
       : { protocol: "udp", address: "127.0.0.1", port: 5060 };
     this.onListenerError = (error, event) =>
       context.logger.error({ err: error, callId: request.callId, event }, "incoming INVITE listener failed");
-    context.core.onCancel(transaction, (cancel) => {
-      if (this.#state !== "Proceeding") return;
-      this.#state = "Cancelled";
-      // §9.2: "the UAS … SHOULD respond to the INVITE with a 487 (Request Terminated)".
-      this.#respond(487, {});
-      this.safeEmit("cancelled", cancel);
-    });
+    context.core.onCancel(
+      transaction,
+      (cancel) => {
+        if (this.#state !== "Proceeding") return;
+        this.#state = "Cancelled";
+        // §9.2: "the UAS … SHOULD respond to the INVITE with a 487 (Request Terminated)".
+        this.#respond(487, {});
+        this.safeEmit("cancelled", cancel);
+      },
+      this.localTag,
+    );
   }
 
   get state(): IncomingInviteState {

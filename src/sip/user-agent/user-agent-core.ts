@@ -52,7 +52,10 @@ export class UserAgentCore implements TransactionLayerUser {
   readonly #options: UserAgentCoreOptions;
   readonly #handlers = new Map<string, RequestHandler>();
   readonly #dialogs = new Map<string, DialogUser>();
-  readonly #cancelListeners = new WeakMap<ServerInviteTransaction, CancelListener>();
+  readonly #cancelListeners = new WeakMap<
+    ServerInviteTransaction,
+    { cancelled: CancelListener; toTag: string }
+  >();
   #transactions: TransactionLayer | undefined;
 
   constructor(options: UserAgentCoreOptions) {
@@ -83,9 +86,12 @@ export class UserAgentCore implements TransactionLayerUser {
     return this.#dialogs.size;
   }
 
-  /** Tells the owner of `invite` about a CANCEL instead of the core answering 487 on its own. */
-  onCancel(invite: ServerInviteTransaction, listener: CancelListener): void {
-    this.#cancelListeners.set(invite, listener);
+  /**
+   * Tells the owner of `invite` about a CANCEL instead of the core answering 487 on its own;
+   * `toTag` is the tag the owner answers the INVITE with (the CANCEL's 200 carries it too).
+   */
+  onCancel(invite: ServerInviteTransaction, listener: CancelListener, toTag: string): void {
+    this.#cancelListeners.set(invite, { cancelled: listener, toTag });
   }
 
   /** The Allow header value: every method with a handler, plus ACK and CANCEL which the core serves. */
@@ -264,10 +270,13 @@ export class UserAgentCore implements TransactionLayerUser {
       transaction.respond(this.response(cancel, 481));
       return;
     }
-    transaction.respond(this.response(cancel, 200));
+    // §9.2: "the To tag of the response to the CANCEL and the To tag in the response to the
+    // original request SHOULD be the same", so the 200 carries the tag the INVITE is answered with.
+    const toTag = this.#cancelListeners.get(invite)?.toTag ?? invite.lastResponse?.to.tag;
+    transaction.respond(this.response(cancel, 200, toTag ? { toTag } : {}));
     if (invite.state !== "Proceeding") return;
     const listener = this.#cancelListeners.get(invite);
-    if (listener) listener(cancel);
+    if (listener) listener.cancelled(cancel);
     else invite.respond(this.response(invite.request, 487));
   }
 
