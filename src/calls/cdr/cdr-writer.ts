@@ -54,6 +54,8 @@ export class CdrWriter {
     this.#write(call.id, () => this.#store.openCall(record));
     let answeredAt: number | undefined;
     let last: Leg | undefined;
+    /** After the answer, the first leg to end is the one that ended the call (its cause is the call's). */
+    let hungUpFirst: Leg | undefined;
     call.on("leg", (leg: Leg) => this.#openLeg(call, leg));
     call.on("legstate", (leg: Leg) => {
       const now = this.#clock.now();
@@ -68,6 +70,7 @@ export class CdrWriter {
       } else if (leg.state === "Ended" && leg.end) {
         const end = leg.end;
         last = leg;
+        if (answeredAt !== undefined) hungUpFirst ??= leg;
         this.#write(call.id, () =>
           this.#store.updateLeg(leg.id, {
             endedAt: now,
@@ -83,7 +86,7 @@ export class CdrWriter {
       const first = call.parties[0];
       const end: LegEnd = (answeredAt === undefined
         ? (first?.end ?? last?.end)
-        : (last?.end ?? first?.end)) ?? {
+        : (hungUpFirst?.end ?? last?.end ?? first?.end)) ?? {
         cause: call.failure ?? "NORMAL_UNSPECIFIED",
         by: "local",
       };

@@ -8,6 +8,9 @@ import { HANGUP_CAUSES, type HangupCause } from "./hangup-cause.ts";
 export function reasonHeader(cause: HangupCause): string {
   if (cause === "PREEMPTED") return 'preemption;cause=1;text="UA Preemption"';
   if (cause === "ORIGINATOR_CANCEL") return 'SIP;cause=487;text="Request Terminated"';
+  // Q.850 causes are 1..127; Parley's own number for a media timeout is sent as 102, "recovery
+  // on timer expiry", keeping the name in the text.
+  if (cause === "MEDIA_TIMEOUT") return 'Q.850;cause=102;text="MEDIA_TIMEOUT"';
   return `Q.850;cause=${HANGUP_CAUSES[cause]};text="${cause}"`;
 }
 

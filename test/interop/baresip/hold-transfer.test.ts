@@ -51,13 +51,15 @@ describe("in-call features with baresip phones", () => {
       "the answer",
     );
     await sleep(1500);
-    assert.equal((await caller.command("hold")).ok, true);
+    const held = await caller.command("hold");
+    assert.equal(held.ok, true, `hold: ${JSON.stringify(held)}\n${caller.output.slice(-1500)}`);
     await eventually(
       () => parley.node.sip.calls.calls[0]?.parties.some((l) => l.held) === true,
       "the hold re-INVITE",
     );
     await sleep(2000);
-    assert.equal((await caller.command("resume")).ok, true);
+    const resumed = await caller.command("resume");
+    assert.equal(resumed.ok, true, `resume: ${JSON.stringify(resumed)}\n${caller.output.slice(-1500)}`);
     await eventually(
       () => parley.node.sip.calls.calls[0]?.parties.every((l) => !l.held) === true,
       "the resume",
@@ -133,5 +135,33 @@ describe("in-call features with baresip phones", () => {
     );
     assert.ok(!heardByTarget.includes(2000), "and never the transferor");
     assert.match(transferor.output, /200 OK|transfer/i);
+  });
+});
+
+describe("session liveness", () => {
+  test("a phone that vanishes (killed, no BYE) is hung up after media.rtp_timeout; the other party gets BYE", async (t) => {
+    if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+    const parley = await startSipTestNode(["1001", "1002"], { PARLEY_MEDIA_RTP_TIMEOUT: "2" });
+    t.after(() => parley.stop());
+    const callee = await phone(parley, "1002", 2000, 15);
+    t.after(() => callee.kill());
+    const caller = await phone(parley, "1001", 1000, 15);
+    t.after(() => caller.kill());
+    assert.equal((await caller.command("dial", `sip:1002@${parley.target}`)).ok, true);
+    await eventually(
+      () => parley.node.sip.calls.calls[0]?.parties.every((l) => l.answered) === true,
+      "the answer",
+    );
+    await sleep(500);
+    callee.kill();
+    await callee.exited();
+    await eventually(() => parley.node.sip.calls.calls.length === 0, "Parley to notice the silence", 8000);
+    await eventually(() => /terminated|session closed/.test(caller.output), "the caller to get BYE", 5000);
+    await parley.node.sip.calls.cdrs?.drain();
+    const [cdr] = await parley.node.cdrs.list({});
+    assert.equal(cdr?.cause, "MEDIA_TIMEOUT", JSON.stringify(cdr));
+    const dead = cdr?.legs.find((l) => l.direction === "outbound");
+    assert.equal(dead?.cause, "MEDIA_TIMEOUT");
+    assert.equal(parley.node.media.portsInUse, 0, "every RTP port was released");
   });
 });
