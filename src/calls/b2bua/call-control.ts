@@ -1,5 +1,7 @@
+import { Counter, Gauge } from "prom-client";
 import type { Clock } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
+import type { Registry } from "../../kernel/metrics.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
 import type { MediaEngine } from "../../media/index.ts";
 import type { AuthFailureBan } from "../../registrar/index.ts";
@@ -11,7 +13,7 @@ import {
   SipUri,
 } from "../../sip/index.ts";
 import type { CdrStore } from "../cdr/call-detail-record.ts";
-import { CdrWriter } from "../cdr/cdr-writer.ts";
+import { CdrWriter, dispositionFor } from "../cdr/cdr-writer.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
 import type { Leg } from "../legs/leg.ts";
 import { type CallRouter, dialTarget } from "../routing/call-router.ts";
@@ -44,6 +46,8 @@ export interface CallControlOptions {
   cdrs?: CdrStore;
   /** Where prompts are (media.prompts_dir, or the bundled ones). */
   promptsDir: string;
+  /** Prometheus registry for the call counters. */
+  metrics?: Registry;
   /** Feature code overrides by name (calls.feature_codes), e.g. { "record-toggle": "*9" }. */
   featureCodes?: Readonly<Record<string, string>>;
 }
@@ -66,6 +70,8 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
   /** Users (AOR) → calls they are a party of, for busy detection. */
   readonly #busy = new Map<string, Set<string>>();
   readonly #services: ServiceModule[] = [];
+  readonly #callsTotal: Counter<"kind" | "disposition">;
+  readonly #legsTotal: Counter<"direction" | "cause">;
   /** DTMF sequence → the feature it runs. */
   readonly #features = new Map<string, FeatureCode>();
   readonly cdrs: CdrWriter | undefined;
@@ -77,6 +83,28 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
   constructor(options: CallControlOptions) {
     super();
     this.#o = options;
+    const registers = options.metrics ? [options.metrics] : [];
+    this.#callsTotal = new Counter({
+      name: "parley_calls_total",
+      help: "Calls that ended, by kind (inbound, originate) and disposition (answered, busy, no-answer …).",
+      labelNames: ["kind", "disposition"],
+      registers,
+    });
+    this.#legsTotal = new Counter({
+      name: "parley_call_legs_total",
+      help: "Call legs that ended, by direction and hangup cause (Q.850 name).",
+      labelNames: ["direction", "cause"],
+      registers,
+    });
+    const calls = this.#calls;
+    new Gauge({
+      name: "parley_calls_active",
+      help: "Calls in progress on this node.",
+      registers,
+      collect() {
+        this.set(calls.size);
+      },
+    });
     this.journal = new CallJournal({ clock: options.clock });
     this.conferences = new ConferenceRooms({ engine: options.engine, logger: options.logger });
     this.cdrs = options.cdrs
@@ -336,7 +364,14 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     this.cdrs?.follow(call, caller ? { caller } : {});
     this.journal.follow(call);
     this.#watchFeatureCodes(call);
+    call.on("hungup", (party, end) => this.#legsTotal.inc({ direction: party.direction, cause: end.cause }));
     call.on("ended", () => {
+      const answered = call.parties.some((leg) => leg.session !== undefined);
+      const end = call.parties.find((leg) => leg.end)?.end;
+      this.#callsTotal.inc({
+        kind: call.kind,
+        disposition: dispositionFor(end?.cause ?? call.failure ?? "NORMAL_UNSPECIFIED", answered),
+      });
       this.#calls.delete(call.id);
       for (const [aor, calls] of this.#busy) {
         calls.delete(call.id);

@@ -85,6 +85,10 @@ describe("two baresip phones call each other through Parley", () => {
       assert.ok(leg.endedAt !== undefined && leg.answeredAt !== undefined);
     }
     assert.deepEqual(cdr.legs.map((l) => l.direction).sort(), ["inbound", "outbound"]);
+    const metrics = await (await fetch(`http://127.0.0.1:${parley.node.httpAddress.port}/metrics`)).text();
+    assert.match(metrics, /parley_calls_total\{kind="inbound",disposition="answered"\} 1\b/);
+    assert.match(metrics, /parley_call_legs_total\{direction="outbound",cause="NORMAL_CLEARING"\} 1\b/);
+    assert.match(metrics, /parley_calls_active 0\b/);
     assert.match(callee.output, /Call established/);
     assert.match(caller.output, /Call established/);
   });
