@@ -357,6 +357,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         noAnswerTimeout: this.#o.noAnswerTimeout,
         promptsDir: this.#o.promptsDir,
         conferences: this.conferences,
+        findDialog: (dialog) => this.#findDialog(dialog),
       },
       init,
     );
@@ -380,6 +381,23 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     });
     this.safeEmit("call", call);
     return call;
+  }
+
+  /** RFC 3891 §3 matching: the Call-ID, and the two tags in either order (each side names them its way). */
+  #findDialog(dialog: {
+    callId: string;
+    toTag: string;
+    fromTag: string;
+  }): { call: Call; leg: Leg } | undefined {
+    for (const call of this.#calls.values()) {
+      for (const leg of call.parties) {
+        const id = leg.session?.dialog.id;
+        if (!id || leg.ended || id.callId !== dialog.callId) continue;
+        const tags = new Set([id.localTag, id.remoteTag]);
+        if (tags.has(dialog.toTag) && tags.has(dialog.fromTag)) return { call, leg };
+      }
+    }
+    return undefined;
   }
 
   #markBusy(call: Call, party: CallParty): void {

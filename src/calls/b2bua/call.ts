@@ -36,6 +36,12 @@ export interface CallContext {
   promptsDir: string;
   /** The node's named conferences. */
   conferences: ConferenceRooms;
+  /** Finds the answered leg (and its call) whose SIP dialog this is, in any call on the node. */
+  findDialog(dialog: {
+    callId: string;
+    toTag: string;
+    fromTag: string;
+  }): { call: Call; leg: Leg } | undefined;
 }
 
 export interface CallEvents extends CallSessionEvents {
@@ -307,6 +313,10 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     request: TransferRequest,
     pairing: Pairing,
   ): Promise<void> {
+    if (request.replaces) {
+      this.#attendedTransfer(transferor, transferee, request, pairing);
+      return;
+    }
     pairing.close();
     request.progress(100, "Trying", false);
     this.logger.info(
@@ -330,6 +340,47 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     request.progress(statusForCause(result.failed), result.failed, true);
     if (!transferor.ended) this.bridge(transferor, transferee);
     else transferee.hangup(result.failed);
+  }
+
+  /**
+   * Attended transfer (RFC 5589 §7): the transferor talked to the target in another call and
+   * REFERs its partner here with Replaces naming that other dialog. Parley connects the transferee
+   * straight to the target's partner leg (no new INVITE is needed: both are anchored here) and
+   * hangs up both of the transferor's legs.
+   */
+  #attendedTransfer(transferor: Leg, transferee: Leg, request: TransferRequest, pairing: Pairing): void {
+    const replaces = request.replaces;
+    const found = replaces ? this.#context.findDialog(replaces) : undefined;
+    const target = found?.call.releasePartner(found.leg);
+    if (!found || !target || target.ended || !target.media) {
+      this.logger.info({ replaces }, "attended transfer: the dialog to replace is not here");
+      request.progress(481, "Call/Transaction Does Not Exist", true);
+      return;
+    }
+    pairing.close();
+    this.logger.info(
+      { transferee: transferee.id, target: target.id, otherCall: found.call.id },
+      "attended transfer",
+    );
+    const joined = new Pairing(this.#pairingHost(), transferee, target);
+    this.#pairings.add(joined);
+    request.progress(200, "OK", true);
+    transferor.hangup("NORMAL_CLEARING");
+    found.leg.hangup("NORMAL_CLEARING");
+  }
+
+  /**
+   * Unpairs `leg` from its partner in this call and returns the partner, which stays up (an
+   * attended transfer takes it into another call's pairing).
+   */
+  releasePartner(leg: Leg): Leg | undefined {
+    for (const pairing of this.#pairings) {
+      if (pairing.closed || (pairing.a !== leg && pairing.b !== leg)) continue;
+      pairing.close();
+      this.#pairings.delete(pairing);
+      return pairing.a === leg ? pairing.b : pairing.a;
+    }
+    return undefined;
   }
 
   async transfer(party: CallParty, target: DialTarget, options: DialOptions = {}): Promise<DialResult> {

@@ -59,6 +59,11 @@ export interface DtmfEvent {
 export interface TransferRequest {
   /** The Refer-To URI's user part (an extension or number), as dialled. */
   target: string;
+  /**
+   * Attended transfer (RFC 3891 Replaces in the Refer-To, RFC 5589 §7): the transferor's dialog
+   * with the transfer target, whose partner the transferee is to be connected to.
+   */
+  replaces?: { callId: string; toTag: string; fromTag: string };
   /** Reports the outcome to the transferor (NOTIFY with sipfrag, RFC 3515 §2.4.5). */
   progress(status: number, reason: string, final: boolean): void;
 }
@@ -260,10 +265,13 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
     const values = request.headers.values("refer-to");
     if (values.length !== 1) return { status: 400, reason: "Exactly one Refer-To" };
     let target: string | undefined;
+    let replaces: TransferRequest["replaces"];
     try {
       const uri = NameAddr.parse(values[0] as string, "Refer-To").uri;
-      if (uri instanceof SipUri && /replaces=/i.test(uri.headers ?? ""))
-        return { status: 501, reason: "Attended transfer not supported" };
+      if (uri instanceof SipUri && /(^|&)replaces=/i.test(uri.headers ?? "")) {
+        replaces = parseReplaces(uri.headers ?? "");
+        if (!replaces) return { status: 400, reason: "Bad Replaces in Refer-To" };
+      }
       target = uri instanceof SipUri ? uri.decodedUser : "digits" in uri ? String(uri.digits) : undefined;
     } catch {
       return { status: 400, reason: "Bad Refer-To" };
@@ -273,6 +281,7 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
     const session = this.#session;
     this.safeEmit("transfer", {
       target,
+      ...(replaces ? { replaces } : {}),
       progress: (status, reason, final) => {
         if (session && !session.terminated) void session.notifyReferProgress(status, reason, final);
       },
@@ -292,6 +301,31 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
       return { status: 400, reason: "Bad dtmf-relay body" };
     }
   }
+}
+
+/**
+ * The Replaces header (RFC 3891 §6.1) carried as a URI header of Refer-To:
+ * `Replaces=call-id%3Bto-tag%3DX%3Bfrom-tag%3DY`.
+ */
+function parseReplaces(headers: string): TransferRequest["replaces"] {
+  const raw = headers
+    .split("&")
+    .find((h) => /^replaces=/i.test(h))
+    ?.slice("replaces=".length);
+  if (!raw) return undefined;
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  const [callId, ...params] = value.split(";").map((part) => part.trim());
+  const param = (name: string) =>
+    params.find((p) => p.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1);
+  const toTag = param("to-tag");
+  const fromTag = param("from-tag");
+  if (!callId || toTag === undefined || fromTag === undefined) return undefined;
+  return { callId, toTag, fromTag };
 }
 
 export function sdpBody(description: SessionDescription): { contentType: string; data: Buffer } {

@@ -100,29 +100,22 @@ export class SipTransportLayer {
   async start(): Promise<SipListenAddresses> {
     const { host, logger, clock, limits } = this.#options;
     const out: SipListenAddresses = {};
-    if (this.#options.udpPort !== undefined) {
-      this.#udp = new UdpTransport({
-        host,
-        port: this.#options.udpPort,
-        logger,
-        onDatagram: (d, r) => this.#datagram(d, r),
-      });
-      out.udp = await this.#udp.listen();
-    }
-    if (this.#options.tcpPort !== undefined) {
-      // One port number for UDP and TCP (sip.port): when UDP took an ephemeral port, TCP follows it.
-      const port = this.#options.tcpPort === 0 && out.udp ? out.udp.port : this.#options.tcpPort;
-      this.#tcp = new TcpTransport({
-        host,
-        port,
-        logger,
-        clock,
-        maxMessageBytes: limits.maxMessageBytes,
-        idleTimeoutMs: this.#options.idleTimeoutMs,
-        maxConnections: this.#options.maxConnections,
-        onChunk: (chunk, connection) => this.#streamChunk(chunk, connection),
-      });
-      out.tcp = await this.#tcp.listen();
+    // One port number for UDP and TCP (sip.port). With port 0, TCP follows the ephemeral port UDP
+    // got; when another process holds that number for TCP, both are tried again on a new one.
+    const ephemeral = this.#options.udpPort === 0 && this.#options.tcpPort === 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#listenUdpTcp(out);
+        break;
+      } catch (error) {
+        const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+        await Promise.all([this.#udp?.close(), this.#tcp?.close()]);
+        this.#udp = undefined;
+        this.#tcp = undefined;
+        delete out.udp;
+        delete out.tcp;
+        if (!ephemeral || !inUse || attempt >= 10) throw error;
+      }
     }
     const tls = this.#options.tls;
     if (tls) {
@@ -151,6 +144,33 @@ export class SipTransportLayer {
       out.ws = await this.#ws.listen();
     }
     return out;
+  }
+
+  async #listenUdpTcp(out: SipListenAddresses): Promise<void> {
+    const { host, logger, clock, limits } = this.#options;
+    if (this.#options.udpPort !== undefined) {
+      this.#udp = new UdpTransport({
+        host,
+        port: this.#options.udpPort,
+        logger,
+        onDatagram: (d, r) => this.#datagram(d, r),
+      });
+      out.udp = await this.#udp.listen();
+    }
+    if (this.#options.tcpPort !== undefined) {
+      const port = this.#options.tcpPort === 0 && out.udp ? out.udp.port : this.#options.tcpPort;
+      this.#tcp = new TcpTransport({
+        host,
+        port,
+        logger,
+        clock,
+        maxMessageBytes: limits.maxMessageBytes,
+        idleTimeoutMs: this.#options.idleTimeoutMs,
+        maxConnections: this.#options.maxConnections,
+        onChunk: (chunk, connection) => this.#streamChunk(chunk, connection),
+      });
+      out.tcp = await this.#tcp.listen();
+    }
   }
 
   #wsMessage(data: Buffer, connection: SipConnection): void {

@@ -5,6 +5,7 @@ import { BARESIP_HOW_TO_GET, BaresipPhone, HAS_BARESIP } from "../../support/bar
 import { eventually } from "../../support/call-peers.ts";
 import { missingPeer } from "../../support/peers.ts";
 import { type SipTestNode, startSipTestNode } from "../../support/sip-node.ts";
+import { StackPhone } from "../../support/stack-phone.ts";
 import { dominantTone } from "../../support/tone-probe.ts";
 
 const MOH = [440, 554, 659];
@@ -163,5 +164,85 @@ describe("session liveness", () => {
     const dead = cdr?.legs.find((l) => l.direction === "outbound");
     assert.equal(dead?.cause, "MEDIA_TIMEOUT");
     assert.equal(parley.node.media.portsInUse, 0, "every RTP port was released");
+  });
+});
+
+describe("attended transfer", () => {
+  test("REFER with Replaces (RFC 5589 §7): the transferee and the target are joined and hear each other; the transferor's calls end", async (t) => {
+    if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+    const parley = await startSipTestNode(["1001", "1002", "1003"]);
+    t.after(() => parley.stop());
+    const transferee = await phone(parley, "1001", 1000, 15);
+    t.after(() => transferee.kill());
+    const target = await phone(parley, "1003", 3000, 15);
+    t.after(() => target.kill());
+    const transferor = await StackPhone.start({
+      extension: "1002",
+      password: "pw-1002",
+      registrar: parley.target,
+    });
+    t.after(() => transferor.stop());
+
+    const toTransferee = await transferor.call("1001");
+    const toTarget = await transferor.call("1003");
+    await eventually(() => parley.node.sip.calls.calls.length === 2, "two calls");
+    await sleep(500);
+    const ended: string[] = [];
+    toTransferee.on("terminated", (end) => ended.push(`transferee-dialog:${end.by}`));
+    toTarget.on("terminated", (end) => ended.push(`target-dialog:${end.by}`));
+    const id = toTarget.dialog.id;
+    const replaces = encodeURIComponent(`${id.callId};to-tag=${id.remoteTag};from-tag=${id.localTag}`);
+    const refer = await toTransferee.request("REFER", {
+      headers: [
+        ["Refer-To", `<sip:1003@parley.test?Replaces=${replaces}>`],
+        ["Referred-By", "<sip:1002@parley.test>"],
+      ],
+    });
+    assert.equal(refer.status, 202);
+    await eventually(() => ended.length === 2, "Parley to hang up both of the transferor's calls");
+    assert.deepEqual(ended.sort(), ["target-dialog:remote", "transferee-dialog:remote"]);
+    await sleep(2000);
+    await transferee.command("hangup");
+    await eventually(() => parley.node.sip.calls.calls.length === 0, "every call to end");
+    await Promise.all([transferee.quit(), target.quit()]);
+
+    const atTransferee = timeline(transferee.heard() ?? new Int16Array(), [1000, 3000]);
+    const atTarget = timeline(target.heard() ?? new Int16Array(), [1000, 3000]);
+    assert.ok(
+      atTransferee.filter((f) => f === 3000).length >= 5,
+      `the transferee hears the target: ${atTransferee.join(" ")}`,
+    );
+    assert.ok(
+      atTarget.filter((f) => f === 1000).length >= 5,
+      `the target hears the transferee: ${atTarget.join(" ")}`,
+    );
+  });
+
+  test("REFER with Replaces naming no dialog here is answered 202, then NOTIFY 481, and the call stays", async (t) => {
+    if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+    const parley = await startSipTestNode(["1001", "1002"]);
+    t.after(() => parley.stop());
+    const transferee = await phone(parley, "1001", 1000, 10);
+    t.after(() => transferee.kill());
+    const transferor = await StackPhone.start({
+      extension: "1002",
+      password: "pw-1002",
+      registrar: parley.target,
+    });
+    t.after(() => transferor.stop());
+    const session = await transferor.call("1001");
+    const refer = await session.request("REFER", {
+      headers: [
+        ["Refer-To", `<sip:1003@parley.test?Replaces=${encodeURIComponent("nope;to-tag=a;from-tag=b")}>`],
+      ],
+    });
+    assert.equal(refer.status, 202);
+    await sleep(500);
+    assert.equal(session.terminated, false, "the call is still up");
+    assert.equal(
+      parley.node.sip.calls.calls[0]?.parties.every((l) => l.answered),
+      true,
+    );
+    await transferee.command("hangup");
   });
 });

@@ -1,0 +1,91 @@
+import { SystemClock } from "../../src/kernel/clock.ts";
+import { silentLogger } from "../../src/kernel/log.ts";
+import { MediaEngine, SessionDescription } from "../../src/media/index.ts";
+import {
+  DEFAULT_PARSE_LIMITS,
+  DEFAULT_TIMERS,
+  DigestClient,
+  type InviteSession,
+  NameAddr,
+  type SipResponse,
+  SipStack,
+  SipUri,
+} from "../../src/sip/index.ts";
+
+/**
+ * A minimal SIP phone made of Parley's own stack, for flows no packaged softphone offers (baresip
+ * 1.0 has no attended transfer): it places calls through Parley with digest credentials and can
+ * send requests inside them. It carries RTP ports but no audio; real phones do the listening.
+ */
+export class StackPhone {
+  readonly extension: string;
+  readonly #stack: SipStack;
+  readonly #engine: MediaEngine;
+  readonly #credentials: DigestClient;
+  readonly #registrar: { address: string; port: number };
+
+  private constructor(
+    extension: string,
+    password: string,
+    registrar: string,
+    stack: SipStack,
+    engine: MediaEngine,
+  ) {
+    this.extension = extension;
+    this.#stack = stack;
+    this.#engine = engine;
+    this.#credentials = new DigestClient({ username: extension, password });
+    const [address = "127.0.0.1", port = "5060"] = registrar.split(":");
+    this.#registrar = { address, port: Number(port) };
+  }
+
+  static async start(options: {
+    extension: string;
+    password: string;
+    registrar: string;
+  }): Promise<StackPhone> {
+    const clock = new SystemClock();
+    const logger = silentLogger();
+    const stack = new SipStack({
+      host: "127.0.0.1",
+      port: 0,
+      limits: DEFAULT_PARSE_LIMITS,
+      timers: DEFAULT_TIMERS,
+      idleTimeoutMs: 60_000,
+      clock,
+      logger,
+      product: "parley-test-phone",
+    });
+    await stack.start();
+    const engine = new MediaEngine({ address: "127.0.0.1", portMin: 40_000, portMax: 44_000, clock, logger });
+    return new StackPhone(options.extension, options.password, options.registrar, stack, engine);
+  }
+
+  /** Calls `extension` through Parley and resolves with the answered session. */
+  async call(extension: string): Promise<InviteSession> {
+    const domain = "parley.test";
+    const pending = await this.#engine.offer();
+    const invite = this.#stack.invite({
+      uri: new SipUri({ user: extension, host: this.#registrar.address, port: this.#registrar.port }),
+      target: { protocol: "udp", ...this.#registrar },
+      from: new NameAddr(new SipUri({ user: this.extension, host: domain })),
+      to: new NameAddr(new SipUri({ user: extension, host: domain })),
+      body: { contentType: "application/sdp", data: Buffer.from(pending.offer.serialize()) },
+      credentials: this.#credentials,
+    });
+    const answered = new Promise<InviteSession>((resolve, reject) => {
+      invite.on("answered", (session, response: SipResponse) => {
+        pending.complete(SessionDescription.parse(response.body.toString("utf8")));
+        resolve(session);
+      });
+      invite.on("failed", (response) => reject(new Error(`call to ${extension} failed: ${response.status}`)));
+    });
+    await invite.start();
+    return answered;
+  }
+
+  async stop(): Promise<void> {
+    this.#engine.close();
+    await this.#stack.stop();
+  }
+}
