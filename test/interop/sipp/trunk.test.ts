@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { callerInjection, eventually } from "../../support/call-peers.ts";
+import { callerInjection, eventually, registerSippPhone } from "../../support/call-peers.ts";
 import { missingPeer } from "../../support/peers.ts";
 import { type SipTestNode, startSipTestNode } from "../../support/sip-node.ts";
 import {
@@ -113,5 +113,49 @@ describe("a SIP trunk to a provider (SIPp plays the provider)", () => {
     assert.ok(
       out.legs.some((l) => l.direction === "outbound" && l.target.startsWith("sip:+4930123456@127.0.0.1")),
     );
+  });
+
+  test("an inbound call from the trunk to a DID rings the user who owns the number, without a challenge", async (t) => {
+    if (!HAS_SIPP) return missingPeer(t, "SIPp", SIPP_HOW_TO_GET);
+    const headers = { authorization: `Bearer ${parley.adminToken}`, "content-type": "application/json" };
+    const users = (await (await fetch(`${parley.api}/users`, { headers })).json()) as {
+      users: Array<{ id: string; extension: string }>;
+    };
+    const owner = users.users.find((u) => u.extension === "2001");
+    assert.ok(owner);
+    const patched = await fetch(`${parley.api}/users/${owner.id}`, {
+      method: "PATCH",
+      headers,
+      body: JSON.stringify({ phoneNumbers: ["+4930555001"] }),
+    });
+    assert.equal(patched.status, 200, await patched.text());
+    const port = await registerSippPhone(parley.node, "2001");
+    const phone = runSipp({
+      scenario: "callee-answer",
+      target: parley.target,
+      port,
+      timeoutSeconds: 15,
+      extraArgs: ["-mp", "0", "-s", "2001"],
+    });
+    const provider = await runSipp({
+      scenario: "trunk-caller",
+      target: parley.target,
+      localIp: "127.0.0.1",
+      injection: callerInjection([["+4989000111", "none", "provider.test", "+4930555001"]]),
+      timeoutSeconds: 15,
+      extraArgs: ["-mp", "0"],
+    });
+    assert.equal(
+      provider.code,
+      0,
+      `provider: ${describeSippResult(provider)}\n${provider.messages.slice(-2500)}`,
+    );
+    const answered = await phone;
+    assert.equal(answered.code, 0, `phone: ${describeSippResult(answered)}`);
+    const cdrs = await parley.node.cdrs.list({});
+    const inbound = cdrs.find((c) => c.to === "+4930555001");
+    assert.equal(inbound?.caller, "trunk:provider");
+    assert.equal(inbound?.disposition, "answered");
+    assert.equal(inbound?.callee, "2001@parley.test");
   });
 });
