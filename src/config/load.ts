@@ -200,6 +200,12 @@ function checkRelations(config: Config) {
       `config error: registrar.min_expires = ${r.min_expires} is above registrar.max_expires = ${r.max_expires}`,
     );
   }
+  const timer = config.calls.session_timer;
+  if (timer !== 0 && timer < 90) {
+    throw new ConfigError(
+      `config error: calls.session_timer = ${timer}: must be 0 or at least 90 (RFC 4028 Min-SE)`,
+    );
+  }
   const { rtp_port_min: min, rtp_port_max: max } = config.media;
   if (max - min < 1) {
     throw new ConfigError(

@@ -78,7 +78,7 @@ export function renderExampleToml(): string {
     );
     for (const [key, leaf] of Object.entries(node.items?.properties ?? {})) {
       const value = leaf.default === undefined ? `"…"  (required)` : tomlValue(leaf.default);
-      lines.push(`#   ${key} = ${value}`.padEnd(40) + `  # ${leaf.description ?? ""}`);
+      lines.push(`${`#   ${key} = ${value}`.padEnd(40)}  # ${leaf.description ?? ""}`);
     }
   }
   return `${lines.join("\n").replace(/\n{4,}/g, "\n\n\n")}\n`;

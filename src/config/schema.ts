@@ -262,6 +262,13 @@ export const CallsSection = section(
         allowed: "a table of feature name = digits (0-9, *, #; at most 8)",
       },
     ),
+    session_timer: Type.Integer({
+      minimum: 0,
+      maximum: 86_400,
+      default: 0,
+      description:
+        "RFC 4028 session timer Parley asks for on its calls, seconds (0 or at least 90); 0 uses timers only when a phone asks for them. Dead calls are also caught by media.rtp_timeout.",
+    }),
     call_waiting: Type.Boolean({
       default: false,
       description:

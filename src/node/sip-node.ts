@@ -201,6 +201,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     callWaiting: config.calls.call_waiting,
     promptsDir: config.media.prompts_dir || BUNDLED_PROMPTS,
     featureCodes: config.calls.feature_codes,
+    sessionTimer: config.calls.session_timer,
     metrics,
     ...(deps.cdrs ? { cdrs: deps.cdrs } : {}),
   });

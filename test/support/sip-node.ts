@@ -25,7 +25,7 @@ export interface SipTestNode {
 export async function startSipTestNode(
   users: string[],
   env: Record<string, string> = {},
-  options: { toml?: string } = {},
+  options: { toml?: string; clock?: Clock } = {},
 ): Promise<SipTestNode> {
   const dir = mkdtempSync(join(tmpdir(), "parley-sip-"));
   if (options.toml) writeFileSync(join(dir, "parley.toml"), options.toml);
@@ -50,7 +50,7 @@ export async function startSipTestNode(
   for (const extension of users) await opened.directory.addUser({ extension, password: `pw-${extension}` });
   const adminToken = (await opened.tokens.issue({ name: "test", admin: true })).secret;
   await opened.database.close();
-  const node = new ParleyNode({ config, logger });
+  const node = new ParleyNode({ config, logger, ...(options.clock ? { clock: options.clock } : {}) });
   await node.start();
   return {
     node,

@@ -1,4 +1,4 @@
-import { SystemClock } from "../../src/kernel/clock.ts";
+import { type Clock, SystemClock } from "../../src/kernel/clock.ts";
 import { silentLogger } from "../../src/kernel/log.ts";
 import { MediaEngine, SessionDescription } from "../../src/media/index.ts";
 import {
@@ -7,6 +7,7 @@ import {
   DigestClient,
   type InviteSession,
   NameAddr,
+  type SipRequest,
   type SipResponse,
   SipStack,
   SipUri,
@@ -23,6 +24,12 @@ export class StackPhone {
   readonly #engine: MediaEngine;
   readonly #credentials: DigestClient;
   readonly #registrar: { address: string; port: number };
+  /** Sessions this phone answered (see `answerCalls`). */
+  readonly answered: InviteSession[] = [];
+  /** INVITEs that reached this phone (see `answerCalls`). */
+  readonly invites: SipRequest[] = [];
+  /** re-INVITEs and UPDATEs received inside its sessions (session refreshes, holds …). */
+  readonly reoffers: SipRequest[] = [];
 
   private constructor(
     extension: string,
@@ -43,8 +50,10 @@ export class StackPhone {
     extension: string;
     password: string;
     registrar: string;
+    /** The clock for its SIP timers (a FakeClock shared with Parley in timer tests). */
+    clock?: Clock;
   }): Promise<StackPhone> {
-    const clock = new SystemClock();
+    const clock = options.clock ?? new SystemClock();
     const logger = silentLogger();
     const stack = new SipStack({
       host: "127.0.0.1",
@@ -61,8 +70,28 @@ export class StackPhone {
     return new StackPhone(options.extension, options.password, options.registrar, stack, engine);
   }
 
+  /** The UDP port this phone's stack listens on (bind it in the location service to reach it). */
+  get port(): number {
+    return this.#stack.local.port("udp");
+  }
+
+  /** Answers every incoming INVITE with an SDP answer and `headers` in the 200. */
+  answerCalls(headers: Array<[string, string]> = []): void {
+    this.#stack.onInvite((invite) => {
+      this.invites.push(invite.request);
+      void (async () => {
+        const offer = invite.offer;
+        if (!offer) return invite.reject(488);
+        const result = await this.#engine.answer(SessionDescription.parse(offer.data.toString("utf8")));
+        if ("error" in result) return invite.reject(488);
+        const body = { contentType: "application/sdp", data: Buffer.from(result.answer.serialize()) };
+        this.answered.push(this.#follow(invite.accept({ body, headers }), body));
+      })();
+    });
+  }
+
   /** Calls `extension` through Parley and resolves with the answered session. */
-  async call(extension: string): Promise<InviteSession> {
+  async call(extension: string, headers: Array<[string, string]> = []): Promise<InviteSession> {
     const domain = "parley.test";
     const pending = await this.#engine.offer();
     const invite = this.#stack.invite({
@@ -72,16 +101,33 @@ export class StackPhone {
       to: new NameAddr(new SipUri({ user: extension, host: domain })),
       body: { contentType: "application/sdp", data: Buffer.from(pending.offer.serialize()) },
       credentials: this.#credentials,
+      headers,
     });
     const answered = new Promise<InviteSession>((resolve, reject) => {
       invite.on("answered", (session, response: SipResponse) => {
         pending.complete(SessionDescription.parse(response.body.toString("utf8")));
-        resolve(session);
+        resolve(
+          this.#follow(session, {
+            contentType: "application/sdp",
+            data: Buffer.from(pending.offer.serialize()),
+          }),
+        );
       });
       invite.on("failed", (response) => reject(new Error(`call to ${extension} failed: ${response.status}`)));
     });
     await invite.start();
     return answered;
+  }
+
+  /** Answers re-offers with this phone's own description, and notes them. */
+  #follow(session: InviteSession, body: { contentType: string; data: Buffer }): InviteSession {
+    session.delegate = {
+      onReoffer: (request) => {
+        this.reoffers.push(request);
+        return { status: 200, body };
+      },
+    };
+    return session;
   }
 
   async stop(): Promise<void> {

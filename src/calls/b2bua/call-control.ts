@@ -46,6 +46,8 @@ export interface CallControlOptions {
   cdrs?: CdrStore;
   /** Where prompts are (media.prompts_dir, or the bundled ones). */
   promptsDir: string;
+  /** calls.session_timer: RFC 4028 interval Parley asks for, seconds (0: only when a peer asks). */
+  sessionTimer?: number;
   /** Prometheus registry for the call counters. */
   metrics?: Registry;
   /** Feature code overrides by name (calls.feature_codes), e.g. { "record-toggle": "*9" }. */
@@ -224,6 +226,8 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       callId: call.id,
       engine: this.#o.engine,
       logger: this.#o.logger,
+      clock: this.#o.clock,
+      sessionTimer: this.#o.sessionTimer ?? 0,
     });
     if (!leg) {
       call.abandon("INCOMPATIBLE_DESTINATION");
@@ -357,6 +361,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         noAnswerTimeout: this.#o.noAnswerTimeout,
         promptsDir: this.#o.promptsDir,
         conferences: this.conferences,
+        sessionTimer: this.#o.sessionTimer ?? 0,
         findDialog: (dialog) => this.#findDialog(dialog),
       },
       init,

@@ -36,6 +36,8 @@ export interface CallContext {
   promptsDir: string;
   /** The node's named conferences. */
   conferences: ConferenceRooms;
+  /** calls.session_timer, seconds. */
+  sessionTimer: number;
   /** Finds the answered leg (and its call) whose SIP dialog this is, in any call on the node. */
   findDialog(dialog: {
     callId: string;
@@ -230,6 +232,8 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
           callId: this.id,
           engine: this.#context.engine,
           logger: this.#context.logger,
+          clock: this.#context.clock,
+          sessionTimer: this.#context.sessionTimer,
         });
         this.adopt(leg);
         legs.push(leg);

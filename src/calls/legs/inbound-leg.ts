@@ -1,10 +1,10 @@
-import type { Logger } from "../../kernel/log.ts";
-import { type MediaEngine, SessionDescription } from "../../media/index.ts";
+import { SessionDescription } from "../../media/index.ts";
 import type { IncomingInvite } from "../../sip/index.ts";
 import type { HangupCause } from "./hangup-cause.ts";
 import { statusForCause } from "./hangup-cause.ts";
-import { Leg, sdpBody } from "./leg.ts";
+import { Leg, type LegOptions, sdpBody } from "./leg.ts";
 import { reasonHeader } from "./reason-header.ts";
+import { MIN_SESSION_EXPIRES, parseSessionExpires, type Refresher, supportsTimer } from "./session-timer.ts";
 
 /**
  * The leg of a party that called Parley: an IncomingInvite until it is answered. Its media is
@@ -15,10 +15,7 @@ export class InboundLeg extends Leg {
   readonly direction = "inbound" as const;
   readonly invite: IncomingInvite;
 
-  private constructor(
-    invite: IncomingInvite,
-    options: { callId: string; engine: MediaEngine; logger: Logger },
-  ) {
+  private constructor(invite: IncomingInvite, options: LegOptions) {
     super({ ...options, sipCallId: invite.callId });
     this.invite = invite;
     invite.on("cancelled", (cancel) =>
@@ -34,10 +31,7 @@ export class InboundLeg extends Leg {
    * usable audio gets 488 here (RFC 3264 §6) and undefined comes back. An INVITE without SDP is
    * refused the same way (Parley does not answer offerless INVITEs yet).
    */
-  static async accept(
-    invite: IncomingInvite,
-    options: { callId: string; engine: MediaEngine; logger: Logger },
-  ): Promise<InboundLeg | undefined> {
+  static async accept(invite: IncomingInvite, options: LegOptions): Promise<InboundLeg | undefined> {
     const leg = new InboundLeg(invite, options);
     const offer = invite.offer;
     let description: SessionDescription | undefined;
@@ -92,9 +86,38 @@ export class InboundLeg extends Leg {
   answer(): void {
     if (this.answered) return;
     if (this.ended || !this.localDescription) throw new Error(`answer() on leg ${this.id} in ${this.state}`);
-    const session = this.invite.accept({ body: sdpBody(this.localDescription) });
+    const timer = this.#negotiateSessionTimer();
+    const session = this.invite.accept({
+      body: sdpBody(this.localDescription),
+      headers: timer?.headers ?? [],
+    });
     this.attachSession(session);
+    if (timer) this.startSessionTimer(timer.seconds, timer.refresher);
     this.transition("Answered");
+  }
+
+  /**
+   * RFC 4028 §9 as UAS: take the interval the caller asked for (lowered to calls.session_timer
+   * when that is shorter, never below 90 s), or offer calls.session_timer when the caller asked
+   * for none; the caller refreshes when it said so or when it supports timers, otherwise Parley.
+   */
+  #negotiateSessionTimer():
+    | { seconds: number; refresher: Refresher; headers: Array<[string, string]> }
+    | undefined {
+    const request = this.invite.request;
+    const asked = parseSessionExpires(request);
+    const wanted = this.sessionTimerSeconds;
+    if (!asked && wanted === 0) return undefined;
+    const seconds = Math.max(
+      MIN_SESSION_EXPIRES,
+      asked ? (wanted > 0 ? Math.min(asked.seconds, wanted) : asked.seconds) : wanted,
+    );
+    const uacRefreshes = asked?.refresher ? asked.refresher === "uac" : supportsTimer(request);
+    const headers: Array<[string, string]> = [
+      ["Session-Expires", `${seconds};refresher=${uacRefreshes ? "uac" : "uas"}`],
+    ];
+    if (uacRefreshes) headers.push(["Require", "timer"]);
+    return { seconds, refresher: uacRefreshes ? "remote" : "local", headers };
   }
 
   hangup(cause: HangupCause = "NORMAL_CLEARING"): void {

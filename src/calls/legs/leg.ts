@@ -1,3 +1,4 @@
+import type { Clock } from "../../kernel/clock.ts";
 import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
@@ -22,6 +23,7 @@ import {
 } from "../../sip/index.ts";
 import { causeFromStatus, type HangupCause } from "./hangup-cause.ts";
 import { causeFromReason, reasonHeader } from "./reason-header.ts";
+import { type Refresher, SessionTimer } from "./session-timer.ts";
 
 /**
  * A leg's life: `Trying` (INVITE sent or received), `Ringing` (180), `EarlyMedia` (183 with SDP:
@@ -68,6 +70,16 @@ export interface TransferRequest {
   progress(status: number, reason: string, final: boolean): void;
 }
 
+/** What every leg is built with. */
+export interface LegOptions {
+  callId: string;
+  engine: MediaEngine;
+  logger: Logger;
+  clock: Clock;
+  /** calls.session_timer, seconds; 0 leaves session timers to the peer. */
+  sessionTimer?: number;
+}
+
 export interface LegEvents extends Record<string, unknown[]> {
   ringing: [];
   earlymedia: [];
@@ -100,11 +112,17 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
   #dtmf = new TelephoneEventReceiver();
   #end: LegEnd | undefined;
   #held = false;
+  #sessionTimer: SessionTimer | undefined;
+  /** calls.session_timer: the interval Parley asks for, seconds (0: only when the peer asks). */
+  protected readonly sessionTimerSeconds: number;
+  protected readonly clock: Clock;
 
-  protected constructor(options: { callId: string; engine: MediaEngine; logger: Logger; sipCallId: string }) {
+  protected constructor(options: LegOptions & { sipCallId: string }) {
     super();
     this.callId = options.callId;
     this.engine = options.engine;
+    this.clock = options.clock;
+    this.sessionTimerSeconds = options.sessionTimer ?? 0;
     this.logger = options.logger.child({
       callId: options.callId,
       legId: this.id,
@@ -196,6 +214,43 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
     });
   }
 
+  /**
+   * Starts RFC 4028 session timing on the answered session: Parley refreshes with a re-INVITE
+   * carrying the same description, or expects the peer to, and hangs up when the session expires.
+   */
+  protected startSessionTimer(seconds: number, refresher: Refresher): void {
+    this.#sessionTimer?.stop();
+    const timer: SessionTimer = new SessionTimer({
+      clock: this.clock,
+      seconds,
+      refresher,
+      refresh: async () => {
+        const session = this.#session;
+        const description = this.localDescription?.nextVersion();
+        if (!session || session.terminated || !description) return false;
+        this.localDescription = description;
+        // We send the refresh, so we are its UAC: refresher=uac.
+        const response = await session.reinvite(sdpBody(description), [
+          ["Session-Expires", timer.header("uac")],
+          ["Supported", "timer"],
+        ]);
+        // RFC 4028 §10: a 408 or 481 to the refresh means the session is gone.
+        return response.status < 300 || (response.status !== 408 && response.status !== 481);
+      },
+      expire: () => {
+        this.logger.info({ seconds }, "session expired without a refresh (RFC 4028)");
+        this.hangup("RECOVERY_ON_TIMER_EXPIRE");
+      },
+    });
+    this.#sessionTimer = timer;
+    this.logger.debug({ seconds, refresher }, "session timer");
+  }
+
+  /** Session-Expires for our 2xx to a refresh from the peer (we are its UAS). */
+  protected sessionTimerHeaders(): Array<[string, string]> {
+    return this.#sessionTimer ? [["Session-Expires", this.#sessionTimer.header("uas")]] : [];
+  }
+
   /** After the answer: BYE with a Reason header; the leg ends at once. */
   protected byeAndFinish(cause: HangupCause): void {
     const reason = reasonHeader(cause);
@@ -207,6 +262,7 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
   protected finish(end: LegEnd): void {
     if (this.#state === "Ended") return;
     this.#end = end;
+    this.#sessionTimer?.stop();
     this.transition("Ended");
     const flushed = this.#dtmf.flush();
     if (flushed)
@@ -232,6 +288,14 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
    * address; answered from the same port with the next version of our description.
    */
   async #reoffer(request: SipRequest): Promise<SessionReply> {
+    // Any re-INVITE or UPDATE from the peer refreshes the session (RFC 4028 §10).
+    this.#sessionTimer?.refreshed();
+    const reply = await this.#answerReoffer(request);
+    if (reply.status < 300) reply.headers = [...(reply.headers ?? []), ...this.sessionTimerHeaders()];
+    return reply;
+  }
+
+  async #answerReoffer(request: SipRequest): Promise<SessionReply> {
     const endpoint = this.#endpoint;
     if (!endpoint || request.body.length === 0) {
       // An offerless re-INVITE: our current description is the offer (the answer arrives in the ACK).

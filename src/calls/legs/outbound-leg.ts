@@ -1,9 +1,9 @@
-import type { Logger } from "../../kernel/log.ts";
-import { type MediaEngine, type PendingOffer, SessionDescription } from "../../media/index.ts";
+import { type PendingOffer, SessionDescription } from "../../media/index.ts";
 import type { OutgoingInvite, OutgoingInviteOptions, SipResponse, SipStack } from "../../sip/index.ts";
 import type { HangupCause } from "./hangup-cause.ts";
-import { Leg, sdpBody } from "./leg.ts";
+import { Leg, type LegOptions, sdpBody } from "./leg.ts";
 import { reasonHeader } from "./reason-header.ts";
+import { MIN_SESSION_EXPIRES, parseSessionExpires } from "./session-timer.ts";
 
 /** Where an outbound leg goes, in SIP terms (built by the router from a binding or a trunk). */
 export type OutboundTarget = Omit<OutgoingInviteOptions, "body">;
@@ -23,7 +23,7 @@ export class OutboundLeg extends Leg {
     invite: OutgoingInvite,
     offer: PendingOffer,
     target: OutboundTarget,
-    options: { callId: string; engine: MediaEngine; logger: Logger },
+    options: LegOptions,
   ) {
     super({ ...options, sipCallId: invite.callId });
     this.#invite = invite;
@@ -39,6 +39,13 @@ export class OutboundLeg extends Leg {
         return;
       }
       this.attachSession(session);
+      // RFC 4028 §7.2: the 2xx says who refreshes; without Session-Expires there is no timer.
+      const granted = parseSessionExpires(response);
+      if (granted)
+        this.startSessionTimer(
+          Math.max(MIN_SESSION_EXPIRES, granted.seconds),
+          granted.refresher === "uas" ? "remote" : "local",
+        );
       this.transition("Answered");
     });
     invite.on("failed", (response) => {
@@ -47,13 +54,21 @@ export class OutboundLeg extends Leg {
   }
 
   /** Opens the media, sends the INVITE. */
-  static async place(
-    stack: SipStack,
-    target: OutboundTarget,
-    options: { callId: string; engine: MediaEngine; logger: Logger },
-  ): Promise<OutboundLeg> {
+  static async place(stack: SipStack, target: OutboundTarget, options: LegOptions): Promise<OutboundLeg> {
     const offer = await options.engine.offer();
-    const invite = stack.invite({ ...target, body: sdpBody(offer.offer) });
+    const timer: Array<[string, string]> =
+      (options.sessionTimer ?? 0) > 0
+        ? [
+            ["Session-Expires", String(options.sessionTimer)],
+            ["Min-SE", String(MIN_SESSION_EXPIRES)],
+            ["Supported", "timer"],
+          ]
+        : [];
+    const invite = stack.invite({
+      ...target,
+      headers: [...(target.headers ?? []), ...timer],
+      body: sdpBody(offer.offer),
+    });
     const leg = new OutboundLeg(invite, offer, target, options);
     leg.logger.info({ uri: target.uri.toString(), target: target.target }, "placing call");
     await invite.start();

@@ -69,6 +69,8 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
   /** ACK we sent for the peer's 2xx, re-sent when that 2xx is retransmitted. */
   #lastAck: { cseq: number; ack: SipRequest } | undefined;
   #reinviting = false;
+  /** A re-INVITE from the peer is with the delegate and has no final response yet (§14.2). */
+  #answeringInvite = false;
 
   constructor(context: SessionContext, dialog: Dialog, peer: RemoteAddress) {
     super();
@@ -86,6 +88,11 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
 
   get callId(): string {
     return this.dialog.id.callId;
+  }
+
+  /** Whether our 2xx is still waiting for its ACK (§13.3.1.4). */
+  get awaitingAck(): boolean {
+    return this.#unacked !== undefined;
   }
 
   // ---- UAS: our 2xx until its ACK ----------------------------------------------------------
@@ -220,7 +227,7 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
       respond({ status: 491 });
       return;
     }
-    if (request.method === "INVITE" && this.#unacked) {
+    if (request.method === "INVITE" && (this.#unacked || this.#answeringInvite)) {
       respond({ status: 500, headers: [["Retry-After", "1"]] });
       return;
     }
@@ -229,14 +236,17 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
       respond({ status: 488 });
       return;
     }
+    if (request.method === "INVITE") this.#answeringInvite = true;
     Promise.resolve(handler(request)).then(
       (reply) => {
+        if (request.method === "INVITE") this.#answeringInvite = false;
         if (this.#terminated) return;
         const response = respond(reply);
         if (request.method === "INVITE" && reply.status >= 200 && reply.status < 300)
           this.awaitAck(response, transaction);
       },
       (error: unknown) => {
+        if (request.method === "INVITE") this.#answeringInvite = false;
         this.#context.logger.error({ err: error, callId: this.callId }, "re-offer failed");
         respond({ status: 500 });
       },
@@ -263,8 +273,15 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
       body: options.body?.data,
     });
     return new Promise((resolve) => {
+      let answered = false;
       void sendInTransaction(this.#context, request, this.peer, {
         final: (response) => {
+          // A 2xx to our re-INVITE again (the transaction is in Accepted): the same ACK (§13.2.2.4).
+          if (answered) {
+            this.receiveStrayResponse(response);
+            return;
+          }
+          answered = true;
           this.dialog.receiveResponse(request, response);
           resolve(response);
         },
@@ -290,11 +307,11 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
   }
 
   /** A re-INVITE with `offer` (hold, resume, a new media address); ACKs a 2xx and resolves with it. */
-  async reinvite(offer: SipBody): Promise<SipResponse> {
+  async reinvite(offer: SipBody, headers: Array<[string, string]> = []): Promise<SipResponse> {
     if (this.#reinviting) throw new Error("a re-INVITE is already in progress");
     this.#reinviting = true;
     try {
-      const response = await this.request("INVITE", { body: offer });
+      const response = await this.request("INVITE", { body: offer, headers });
       if (response.status >= 200 && response.status < 300 && !this.#terminated) this.ack(response);
       return response;
     } finally {
