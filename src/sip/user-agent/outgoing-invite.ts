@@ -2,7 +2,14 @@ import { randomHex } from "../../kernel/ids.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
 import type { DigestClient } from "../auth/index.ts";
 import { Dialog } from "../dialogs/index.ts";
-import { type NameAddr, newTag, SipRequest, type SipResponse, type Uri } from "../messages/index.ts";
+import {
+  createResponse,
+  type NameAddr,
+  newTag,
+  SipRequest,
+  type SipResponse,
+  type Uri,
+} from "../messages/index.ts";
 import type { RemoteAddress } from "../transports/index.ts";
 import { InviteSession, type SipBody } from "./invite-session.ts";
 import { type SessionContext, sendInTransaction } from "./session-context.ts";
@@ -97,13 +104,14 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
   }
 
   #receiveProvisional(response: SipResponse): void {
-    if (response.status === 100) return;
+    // §9.1: any provisional response, 100 Trying included, lets the CANCEL go.
     const first = !this.#provisional;
     this.#provisional = true;
     if (this.#state === "Cancelling") {
       if (first) this.#sendCancel();
       return;
     }
+    if (response.status === 100) return;
     this.#state = "Proceeding";
     this.safeEmit("progress", response);
   }
@@ -136,7 +144,8 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
       void session.bye([["Reason", 'SIP;cause=200;text="Call completed elsewhere"']]);
       if (!this.#session && this.#state === "Cancelling") {
         this.#state = "Failed";
-        this.safeEmit("failed", response);
+        // `failed` carries a failure: the 487 our CANCEL asked for, not the 2xx we just ended.
+        this.safeEmit("failed", createResponse(this.#request, 487));
       }
       return;
     }

@@ -200,8 +200,10 @@ export class UserAgentCore implements TransactionLayerUser {
    */
   #inspectMethod(request: SipRequest): SipResponse | undefined {
     if (this.#handlers.has(request.method) || request.method === "CANCEL") return undefined;
-    // Methods that only live inside a dialog (BYE, INFO, REFER …) are the dialog's to judge.
+    // Methods that only live inside a dialog (BYE, INFO, REFER …) are the dialog's to judge; when
+    // the dialog is unknown, #inDialog answers 481 (§12.2.2), since the method itself is supported.
     if (request.to.tag !== undefined && this.#dialogs.has(requestDialogKey(request))) return undefined;
+    if (request.to.tag !== undefined && this.allow.split(", ").includes(request.method)) return undefined;
     return createResponse(request, 405, { headers: [["Allow", this.allow]] });
   }
 
