@@ -190,6 +190,13 @@ export class MediaEngine {
       throw new Error("the media engine is closed");
     }
     this.#children.add(child);
+    // A child closed by its user (a bridge undone, a player done) leaves the engine's set, so a
+    // long-running node does not keep every call's objects.
+    const close = child.close.bind(child);
+    child.close = () => {
+      this.#children.delete(child);
+      close();
+    };
     return child;
   }
 

@@ -278,4 +278,12 @@ describe("call outcomes against SIPp (real peers): cancel, busy, no answer, fork
     assertPassed("caller", caller);
     assert.equal(parley.node.sip.calls.calls.length, 0, "no call is left");
   });
+
+  test("after all these calls nothing is left behind: no call, dialog, RTP port or media object", async (t) => {
+    if (!HAS_SIPP) return missingPeer(t, "SIPp", SIPP_HOW_TO_GET);
+    await eventually(() => parley.node.sip.calls.calls.length === 0, "every call to end");
+    await eventually(() => parley.node.sip.stack.core.dialogCount === 0, "every dialog to be forgotten");
+    assert.equal(parley.node.media.portsInUse, 0, "every RTP port is back in the pool");
+    assert.equal(parley.node.media.size, 0, "no endpoint, bridge, player or recorder is left");
+  });
 });

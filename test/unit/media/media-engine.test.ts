@@ -105,4 +105,28 @@ describe("MediaEngine", () => {
     assert.throws(() => engine.conference(), /closed/);
     engine.close();
   });
+
+  test("a bridge, mixer, player or endpoint closed by its user leaves the engine at once", async () => {
+    const engine = new MediaEngine({
+      address: "127.0.0.1",
+      portMin: 49000,
+      portMax: 49999,
+      clock: new FakeClock(),
+      logger: silentLogger(),
+    });
+    const a = await engine.answer(offerFrom(40000));
+    const b = await engine.answer(offerFrom(40002, "0"));
+    assert.ok(!("error" in a) && !("error" in b));
+    const made = [engine.bridge(a.endpoint, b.endpoint), engine.conference(), engine.player(a.endpoint)];
+    assert.equal(engine.size, 5);
+    for (const [index, child] of made.entries()) {
+      child.close();
+      assert.equal(engine.size, 4 - index);
+    }
+    a.endpoint.close();
+    b.endpoint.close();
+    assert.equal(engine.size, 0);
+    assert.equal(engine.portsInUse, 0);
+    engine.close();
+  });
 });
