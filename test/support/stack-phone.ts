@@ -75,10 +75,20 @@ export class StackPhone {
     return this.#stack.local.port("udp");
   }
 
-  /** Answers every incoming INVITE with an SDP answer and `headers` in the 200. */
+  /**
+   * What this phone does with the next INVITEs: answer (180, then 200), only ring (180, until a
+   * CANCEL), or refuse with a status.
+   */
+  mode: "answer" | "ring" | number = "answer";
+
+  /** Answers every incoming INVITE (as `mode` says) with an SDP answer and `headers` in the 200. */
   answerCalls(headers: Array<[string, string]> = []): void {
     this.#stack.onInvite((invite) => {
       this.invites.push(invite.request);
+      const mode = this.mode;
+      if (typeof mode === "number") return invite.reject(mode);
+      invite.progress(180);
+      if (mode === "ring") return;
       void (async () => {
         const offer = invite.offer;
         if (!offer) return invite.reject(488);
@@ -88,6 +98,40 @@ export class StackPhone {
         this.answered.push(this.#follow(invite.accept({ body, headers }), body));
       })();
     });
+  }
+
+  /** Calls `extension` through Parley; `outcome` is the answered session or the failure status. */
+  async dial(extension: string): Promise<{
+    cancel(): void;
+    outcome: Promise<{ session: InviteSession } | { status: number }>;
+  }> {
+    const domain = "parley.test";
+    const pending = await this.#engine.offer();
+    const invite = this.#stack.invite({
+      uri: new SipUri({ user: extension, host: this.#registrar.address, port: this.#registrar.port }),
+      target: { protocol: "udp", ...this.#registrar },
+      from: new NameAddr(new SipUri({ user: this.extension, host: domain })),
+      to: new NameAddr(new SipUri({ user: extension, host: domain })),
+      body: { contentType: "application/sdp", data: Buffer.from(pending.offer.serialize()) },
+      credentials: this.#credentials,
+    });
+    const outcome = new Promise<{ session: InviteSession } | { status: number }>((resolve) => {
+      invite.on("answered", (session, response: SipResponse) => {
+        pending.complete(SessionDescription.parse(response.body.toString("utf8")));
+        resolve({
+          session: this.#follow(session, {
+            contentType: "application/sdp",
+            data: Buffer.from(pending.offer.serialize()),
+          }),
+        });
+      });
+      invite.on("failed", (response) => {
+        pending.close();
+        resolve({ status: response.status });
+      });
+    });
+    await invite.start();
+    return { cancel: () => invite.cancel(), outcome };
   }
 
   /** Calls `extension` through Parley and resolves with the answered session. */

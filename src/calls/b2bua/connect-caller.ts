@@ -1,3 +1,4 @@
+import { statusForCause } from "../legs/hangup-cause.ts";
 import type { InboundLeg } from "../legs/inbound-leg.ts";
 import type { CallParty, DialTarget } from "../service-api/call-session.ts";
 import type { Call } from "./call.ts";
@@ -55,7 +56,7 @@ export async function connectCaller(
     return;
   }
   if ("failed" in result) {
-    caller.hangup(result.failed);
+    caller.hangup(result.failed, relayedStatus(result.sipStatus) ?? statusForCause(result.failed));
     return;
   }
   caller.answer();
@@ -65,4 +66,14 @@ export async function connectCaller(
     earlyBridged?.pairing.close();
     call.bridge(caller, result.answered);
   }
+}
+
+/**
+ * The callee's own final status, passed on to the caller as a B2BUA does, except where it only
+ * makes sense on the callee's leg: a challenge (401, 407) the caller cannot answer, a timeout or
+ * cancel of Parley's own making (408, 487), and 2xx/3xx (redirects are not followed yet).
+ */
+function relayedStatus(status: number | undefined): number | undefined {
+  if (status === undefined || status < 400 || [401, 407, 408, 487].includes(status)) return undefined;
+  return status;
 }

@@ -120,13 +120,16 @@ export class InboundLeg extends Leg {
     return { seconds, refresher: uacRefreshes ? "remote" : "local", headers };
   }
 
-  hangup(cause: HangupCause = "NORMAL_CLEARING"): void {
+  /**
+   * Before the answer the INVITE is refused with the cause's status, or with `status` when the
+   * far end's own final status is to be passed on (a 603 Decline stays a 603).
+   */
+  hangup(cause: HangupCause = "NORMAL_CLEARING", status = statusForCause(cause)): void {
     if (this.ended) return;
     if (this.answered) {
       this.byeAndFinish(cause);
       return;
     }
-    const status = statusForCause(cause);
     const reason = reasonHeader(cause);
     this.invite.reject(status, { headers: [["Reason", reason]] });
     this.finish({ cause, by: "local", sipStatus: status, reason });
