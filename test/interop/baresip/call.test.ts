@@ -92,4 +92,55 @@ describe("two baresip phones call each other through Parley", () => {
     assert.match(callee.output, /Call established/);
     assert.match(caller.output, /Call established/);
   });
+
+  test("a phone on TCP calls a phone on UDP: the INVITE reaches each over its own transport, audio both ways", async (t) => {
+    if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+    const parley = await startSipTestNode(["1001", "1002"]);
+    t.after(() => parley.stop());
+    const callee = await BaresipPhone.start({
+      extension: "1002",
+      password: "pw-1002",
+      registrar: parley.target,
+      toneHz: 2000,
+      autoAnswer: true,
+      seconds: 5,
+      transport: "udp",
+    });
+    t.after(() => callee.kill());
+    await eventually(
+      () => parley.node.sip.location.lookup("sip:1002@parley.test").length === 1,
+      "1002 to register",
+    );
+    const caller = await BaresipPhone.start({
+      extension: "1001",
+      password: "pw-1001",
+      registrar: parley.target,
+      toneHz: 1000,
+      transport: "tcp",
+      dial: `sip:1002@${parley.target}`,
+      seconds: 9,
+    });
+    t.after(() => caller.kill());
+    await eventually(
+      () => parley.node.sip.location.lookup("sip:1001@parley.test")[0]?.source.protocol === "tcp",
+      "1001 to register over TCP",
+    );
+    await callee.exited();
+    await eventually(() => parley.node.sip.calls.calls.length === 0, "the call to end", 5000);
+    await caller.quit();
+    const [cdr] = await parley.node.cdrs.list({});
+    assert.equal(
+      cdr?.disposition,
+      "answered",
+      caller.output
+        .split("\n")
+        .filter((l) => !l.startsWith("["))
+        .join("\n"),
+    );
+    assert.match(cdr?.legs.find((l) => l.direction === "inbound")?.target ?? "", /^tcp:/);
+    const atCallee = middle(callee.heard() ?? new Int16Array());
+    const atCaller = middle(caller.heard() ?? new Int16Array());
+    assert.equal(dominantTone(atCallee, 8000, TONES).frequency, 1000);
+    assert.equal(dominantTone(atCaller, 8000, TONES).frequency, 2000);
+  });
 });
