@@ -18,6 +18,7 @@ test("calls.feature_codes takes name=digits pairs from the environment and refus
     park: "#7",
   });
   assert.throws(() => load({ PARLEY_CALLS_FEATURE_CODES: "record-toggle=x" }), {
-    message: /^config error: calls\.feature_codes = \{"record-toggle":"x"\} \(from PARLEY_CALLS_FEATURE_CODES\): must be a table of feature name = digits/,
+    message:
+      /^config error: calls\.feature_codes = \{"record-toggle":"x"\} \(from PARLEY_CALLS_FEATURE_CODES\): must be a table of feature name = digits/,
   });
 });
