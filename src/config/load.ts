@@ -219,6 +219,10 @@ function derive(config: Config, cwd: string) {
   config.data_dir = resolve(cwd, config.data_dir);
   if (config.sip.tls_cert !== "") config.sip.tls_cert = resolve(cwd, config.sip.tls_cert);
   if (config.sip.tls_key !== "") config.sip.tls_key = resolve(cwd, config.sip.tls_key);
+  config.recording.dir = resolve(
+    config.data_dir,
+    config.recording.dir === "" ? "recordings" : config.recording.dir,
+  );
   const url = config.database.url;
   if (url === "") {
     config.database.url = `sqlite:${resolve(config.data_dir, "parley.db")}`;

@@ -330,6 +330,22 @@ export const TrunkEntry = Type.Object(
   { additionalProperties: false },
 );
 
+export const RecordingSection = section(
+  {
+    dir: Type.String({
+      default: "",
+      description:
+        "Where call recordings are written, laid out by date (YYYY/MM/DD); empty means <data_dir>/recordings.",
+    }),
+    announcement: Type.Boolean({
+      default: false,
+      description:
+        'Play "this call is being recorded" to both parties of every automatically recorded call, whatever the subscription says.',
+    }),
+  },
+  "Call recording (service 1).",
+);
+
 export const ImapSection = section(
   {
     host: Host("0.0.0.0", "Address the IMAP4rev1 voicemail server listens on."),
@@ -367,6 +383,7 @@ export const ConfigSchema = Type.Object(
     registrar: RegistrarSection,
     media: MediaSection,
     calls: CallsSection,
+    recording: RecordingSection,
     trunks: Type.Array(TrunkEntry, {
       default: [],
       description: "SIP trunks to providers, as [[trunks]] tables; see docs/trunks.md.",

@@ -7,8 +7,9 @@ import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
 import { MediaEngine } from "../media/index.ts";
+import { RecordingService } from "../services/recording/index.ts";
 import type { SipListenAddresses } from "../sip/index.ts";
-import { SqlCdrStore } from "../storage/index.ts";
+import { SqlCdrStore, SqlRecordingStore, SqlRecordingSubscriptions } from "../storage/index.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { type SipNode, startSipNode } from "./sip-node.ts";
@@ -39,6 +40,7 @@ export class ParleyNode {
   #sip: SipNode | undefined;
   #media: MediaEngine | undefined;
   #cdrs: SqlCdrStore | undefined;
+  #recording: RecordingService | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -67,6 +69,12 @@ export class ParleyNode {
   get media(): MediaEngine {
     if (!this.#media) throw new Error("the media engine is not running");
     return this.#media;
+  }
+
+  /** The recording service (service 1). */
+  get recording(): RecordingService {
+    if (!this.#recording) throw new Error("the recording service is not running");
+    return this.#recording;
   }
 
   /** Call detail records (read side for the API, the CLI and tests). */
@@ -138,6 +146,16 @@ export class ParleyNode {
         media: this.#media,
         cdrs,
       });
+      this.#recording = new RecordingService({
+        store: new SqlRecordingStore(database.db),
+        subscriptions: new SqlRecordingSubscriptions(database.db),
+        directory: config.recording.dir,
+        clock: this.clock,
+        logger,
+        announceAll: config.recording.announcement,
+      });
+      await this.#recording.recoverInterrupted();
+      this.#sip.calls.register(this.#recording.module);
       const { address, port } = this.httpAddress;
       this.#state = "Running";
       const sip = {

@@ -3,7 +3,33 @@
  * and PostgreSQL: text ids (UUIDs made by Parley), ISO-8601 UTC text timestamps (they sort as
  * text), and integer 0/1 flags.
  */
+export interface RecordingRow {
+  id: string;
+  call_id: string;
+  path: string;
+  caller: string;
+  callee: string;
+  /** JSON array of extension@domain. */
+  owners: string;
+  reason: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  size_bytes: number | null;
+  sha256: string | null;
+  status: string;
+  error: string | null;
+}
+
+export interface RecordingSubscriptionRow {
+  user_key: string;
+  policy: string;
+  announce: number;
+}
+
 export interface Tables {
+  recordings: RecordingRow;
+  recording_subscriptions: RecordingSubscriptionRow;
   domains: DomainRow;
   users: UserRow;
   phone_numbers: PhoneNumberRow;

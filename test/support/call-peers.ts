@@ -39,9 +39,13 @@ export function callerInjection(rows: string[][]): string {
 }
 
 /** Polls `condition` every 20 ms (peers run in other processes; no protocol timer is awaited). */
-export async function eventually(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

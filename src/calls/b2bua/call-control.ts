@@ -249,6 +249,28 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       onAnswered: (party) => this.#markBusy(call, party),
       viaTrunks: caller !== undefined,
       ...(profile ? { callerId: profile } : {}),
+      info: {
+        dialled,
+        ...(info.caller ? { caller: info.caller } : {}),
+        ...(info.trunk ? { trunk: info.trunk } : {}),
+      },
+      ringback: async (connected) => {
+        for (const service of this.#services) {
+          const items = await service.ringback?.(connected);
+          if (items) return items;
+        }
+        return undefined;
+      },
+      beforeBridge: async (parties, connected) => {
+        for (const service of this.#services) await service.beforeBridge?.(call, parties, connected);
+      },
+      bridged: async (parties, connected) => {
+        for (const service of this.#services) {
+          await Promise.resolve(service.bridged?.(call, parties, connected)).catch((error: unknown) =>
+            call.logger.error({ err: error, service: service.name }, "service failed on a bridged call"),
+          );
+        }
+      },
     });
   }
 

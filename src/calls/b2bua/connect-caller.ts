@@ -1,6 +1,12 @@
 import { statusForCause } from "../legs/hangup-cause.ts";
 import type { InboundLeg } from "../legs/inbound-leg.ts";
-import type { CallParty, DialTarget } from "../service-api/call-session.ts";
+import type {
+  CallParty,
+  CallPlayItem,
+  ConnectedCallInfo,
+  ConnectedParties,
+  DialTarget,
+} from "../service-api/call-session.ts";
 import type { Call } from "./call.ts";
 import type { Pairing } from "./pairing.ts";
 
@@ -21,6 +27,13 @@ export async function connectCaller(
     viaTrunks: boolean;
     /** The caller's own caller ID from their profile. */
     callerId?: { number: string; name?: string; external?: string };
+    /** Services' ring-back for this call (early media), if any. */
+    ringback?(info: ConnectedCallInfo): Promise<CallPlayItem[] | undefined>;
+    /** Services' steps once both answered: before and after the bridge. */
+    beforeBridge?(parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
+    bridged?(parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
+    /** Who the call is from, for services. */
+    info: Omit<ConnectedCallInfo, "callee">;
   },
 ): Promise<void> {
   const identity = {
@@ -36,6 +49,21 @@ export async function connectCaller(
     caller.hangup("USER_BUSY");
     return;
   }
+  const info: ConnectedCallInfo = {
+    ...hooks.info,
+    ...(route.kind === "user"
+      ? {
+          callee: {
+            extension: route.subscriber.extension,
+            domain: route.subscriber.domain,
+            features: route.subscriber.features,
+          },
+        }
+      : {}),
+    ...(route.kind === "trunk" ? { trunk: route.trunk.name } : {}),
+  };
+  const ringback = await hooks.ringback?.(info);
+  let ringbackPlaying = false;
   let earlyBridged: { party: CallParty; pairing: Pairing } | undefined;
   const result = await call.dial([target], {
     onBehalfOf: caller,
@@ -43,6 +71,15 @@ export async function connectCaller(
     ...(hooks.callerId ? { callerId: hooks.callerId } : {}),
     onProgress: (party, kind) => {
       if (caller.ended) return;
+      if (ringback) {
+        // A personal ring-back tone replaces whatever the phones would have sent (183 + RTP).
+        if (!ringbackPlaying) {
+          ringbackPlaying = true;
+          caller.earlyMedia();
+          void call.play(caller, ringback, { loop: true });
+        }
+        return;
+      }
       if (kind === "ringing" && caller.state === "Trying") caller.ring();
       if (kind === "earlymedia" && !earlyBridged) {
         // The callee's early media (its ring-back, an announcement) goes to the caller as 183.
@@ -59,13 +96,39 @@ export async function connectCaller(
     caller.hangup(result.failed, relayedStatus(result.sipStatus) ?? statusForCause(result.failed));
     return;
   }
+  if (ringbackPlaying) call.stopPlayback(caller);
   caller.answer();
   hooks.onAnswered(result.answered);
+  const parties = { caller, callee: result.answered };
+  if (earlyBridged?.party !== result.answered && hooks.beforeBridge) {
+    earlyBridged?.pairing.close();
+    earlyBridged = undefined;
+    // Until they are bridged, either hanging up ends the other (announcements run here).
+    const together = endTogether(call, caller, result.answered);
+    await hooks.beforeBridge(parties, info);
+    together();
+    if (caller.ended || result.answered.state === "Ended") return;
+  }
   if (earlyBridged?.party === result.answered) earlyBridged.pairing.keepOther = false;
   else {
     earlyBridged?.pairing.close();
     call.bridge(caller, result.answered);
   }
+  await hooks.bridged?.(parties, info);
+}
+
+/** Links two unbridged parties' ends; returns the undo. */
+function endTogether(call: Call, a: CallParty, b: CallParty): () => void {
+  const legA = call.leg(a.id);
+  const legB = call.leg(b.id);
+  const hangA = () => legA?.hangup("NORMAL_CLEARING");
+  const hangB = () => legB?.hangup("NORMAL_CLEARING");
+  legA?.on("hungup", hangB);
+  legB?.on("hungup", hangA);
+  return () => {
+    legA?.off("hungup", hangB);
+    legB?.off("hungup", hangA);
+  };
 }
 
 /**

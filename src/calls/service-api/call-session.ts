@@ -121,6 +121,25 @@ export interface InboundCallInfo {
   trunk?: string;
 }
 
+/** A party of a basic call as services see it: a local user, or nothing known (a trunk, a stranger). */
+export interface PartyIdentity {
+  extension: string;
+  domain: string;
+  features: Readonly<Record<string, boolean>>;
+}
+
+/** Who a basic call connects, for services that act on calls they do not run (recording, ring-back). */
+export interface ConnectedCallInfo {
+  /** The authenticated caller, when a user called. */
+  caller?: PartyIdentity;
+  /** The user being called, when the call goes to a user. */
+  callee?: PartyIdentity;
+  /** The trunk on the far side, when one side is a trunk. */
+  trunk?: string;
+  /** What was dialled. */
+  dialled: string;
+}
+
 /**
  * A service (Kamailio module / FreeSWITCH application style): it claims inbound calls that match
  * (a number, a caller's subscription …) and runs them through the CallSession verbs. `name` and
@@ -136,6 +155,20 @@ export interface ServiceModule {
   handle?(session: CallSession, caller: CallParty, info: InboundCallInfo): Promise<void>;
   /** DTMF codes this service reacts to during answered calls, e.g. `{ code: "*1", run }`. */
   readonly featureCodes?: readonly FeatureCode[];
+  /**
+   * While the callee's phones ring in a basic call: what the caller hears instead of the phone's
+   * own ring-back (sent as early media, 183 + RTP). The first service to return items wins.
+   */
+  ringback?(info: ConnectedCallInfo): Promise<CallPlayItem[] | undefined> | CallPlayItem[] | undefined;
+  /** Both parties answered, not yet connected: announcements ("this call may be recorded"). */
+  beforeBridge?(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
+  /** The parties are connected: recording starts here. */
+  bridged?(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): void | Promise<void>;
+}
+
+export interface ConnectedParties {
+  caller: CallParty;
+  callee: CallParty;
 }
 
 export interface FeatureCode {

@@ -2,6 +2,7 @@ import type { Migration } from "kysely";
 import { migration0001Directory } from "./0001-directory.ts";
 import { migration0002Registrations } from "./0002-registrations.ts";
 import { migration0003Cdrs } from "./0003-cdrs.ts";
+import { migration0004Recordings } from "./0004-recordings.ts";
 
 /**
  * Every schema migration, in order. Names sort as applied; a released migration is never edited,
@@ -11,4 +12,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-directory": migration0001Directory,
   "0002-registrations": migration0002Registrations,
   "0003-cdrs": migration0003Cdrs,
+  "0004-recordings": migration0004Recordings,
 };

@@ -1,0 +1,16 @@
+/** Service 1: automatic call recording by subscription, on-demand recording, ring-back tones. */
+export { type RecordingEvent, RecordingService, type RecordingServiceOptions } from "./recording-service.ts";
+export {
+  MemoryRecordingStore,
+  type RecordingQuery,
+  type RecordingRecord,
+  type RecordingStatus,
+  type RecordingStore,
+} from "./recording-store.ts";
+export {
+  DEFAULT_SUBSCRIPTION,
+  MemoryRecordingSubscriptions,
+  type RecordingPolicy,
+  type RecordingSubscription,
+  type RecordingSubscriptions,
+} from "./recording-subscriptions.ts";

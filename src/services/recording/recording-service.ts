@@ -1,0 +1,277 @@
+import { createHash } from "node:crypto";
+import { createReadStream, mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  type CallParty,
+  type CallSession,
+  type ConnectedCallInfo,
+  type ConnectedParties,
+  defineService,
+  type PartyIdentity,
+  type ServiceModule,
+} from "../../calls/index.ts";
+import type { Clock } from "../../kernel/clock.ts";
+import { newId } from "../../kernel/ids.ts";
+import type { Logger } from "../../kernel/log.ts";
+import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
+import { DEFAULT_SUBSCRIPTION, type RecordingSubscriptions } from "./recording-subscriptions.ts";
+
+/** A recording's life ended: saved (with its size, length and checksum) or failed. */
+export interface RecordingEvent {
+  type: "saved" | "failed";
+  recording: RecordingRecord;
+}
+
+export interface RecordingServiceOptions {
+  store: RecordingStore;
+  subscriptions: RecordingSubscriptions;
+  /** Where WAV files go (recording.dir, by default <data_dir>/recordings), laid out by date. */
+  directory: string;
+  clock: Clock;
+  logger: Logger;
+  /** recording.announcement: every recorded call starts with the announcement, subscription or not. */
+  announceAll: boolean;
+  /** Told about every recording that ends (webhooks, the SSE feed). */
+  onEvent?: (event: RecordingEvent) => void;
+}
+
+interface Active {
+  record: RecordingRecord;
+  stop: () => void;
+  frames: () => number;
+}
+
+interface Decision {
+  reason: "caller" | "callee";
+  announce: boolean;
+}
+
+/**
+ * Service 1 of SERVICES.md, recording: a call is recorded automatically from the moment its
+ * parties are connected to its end when the caller's subscription covers calls they make or the
+ * callee's covers calls they receive; both may first hear "this call is being recorded". Anyone
+ * can start and stop a recording during a call with a feature code (`*1`), with a beep to both.
+ * Files are stereo WAV (caller left, callee right), valid on disk while they grow; metadata goes
+ * to the RecordingStore, linked to the CDR by the call id.
+ */
+export class RecordingService {
+  readonly #o: RecordingServiceOptions;
+  /** Calls whose parties are connected, by call id: what `*1` records. */
+  readonly #connected = new Map<string, { parties: ConnectedParties; info: ConnectedCallInfo }>();
+  readonly #active = new Map<string, Active>();
+  readonly #decisions = new Map<string, Decision | undefined>();
+  readonly module: ServiceModule;
+
+  constructor(options: RecordingServiceOptions) {
+    this.#o = options;
+    this.module = defineService({
+      name: "recording",
+      beforeBridge: (session, parties, info) => this.#beforeBridge(session, parties, info),
+      bridged: (session, parties, info) => this.#bridged(session, parties, info),
+      featureCodes: [
+        { name: "record-toggle", code: "*1", run: (session, party) => this.#toggle(session, party) },
+      ],
+    });
+  }
+
+  /**
+   * Completes the rows of recordings that were in progress when the process died: the file holds
+   * everything up to the last header flush (the Recorder rewrites the WAV header every second),
+   * so its length and checksum are read from it and the row is closed as `interrupted`.
+   */
+  async recoverInterrupted(): Promise<number> {
+    const open = await this.#o.store.open();
+    for (const record of open) {
+      const file = join(this.#o.directory, record.path);
+      try {
+        const { sizeBytes, sha256, durationMs } = await describeWav(file);
+        await this.#o.store.update(record.id, {
+          status: "interrupted",
+          sizeBytes,
+          sha256,
+          durationMs,
+          endedAt: record.startedAt + durationMs,
+        });
+      } catch (error) {
+        await this.#o.store.update(record.id, {
+          status: "failed",
+          error: `interrupted: ${(error as Error).message}`,
+        });
+      }
+    }
+    if (open.length > 0)
+      this.#o.logger.warn({ recordings: open.length }, "recordings of interrupted calls completed");
+    return open.length;
+  }
+
+  /** The metadata store (read side for the API and tests). */
+  get store(): RecordingStore {
+    return this.#o.store;
+  }
+
+  /** Recordings in progress now. */
+  get active(): number {
+    return this.#active.size;
+  }
+
+  /** Which subscription, if any, makes this call recorded (RFC-free: the service's own rule). */
+  async #decide(info: ConnectedCallInfo): Promise<Decision | undefined> {
+    const check = async (party: PartyIdentity | undefined, direction: "outgoing" | "incoming") => {
+      if (!party?.features.recording) return undefined;
+      const subscription =
+        (await this.#o.subscriptions.get(`${party.extension}@${party.domain}`)) ?? DEFAULT_SUBSCRIPTION;
+      if (subscription.policy !== "both" && subscription.policy !== direction) return undefined;
+      return subscription;
+    };
+    const byCaller = await check(info.caller, "outgoing");
+    if (byCaller) return { reason: "caller", announce: byCaller.announce || this.#o.announceAll };
+    const byCallee = await check(info.callee, "incoming");
+    if (byCallee) return { reason: "callee", announce: byCallee.announce || this.#o.announceAll };
+    return undefined;
+  }
+
+  async #beforeBridge(
+    session: CallSession,
+    parties: ConnectedParties,
+    info: ConnectedCallInfo,
+  ): Promise<void> {
+    const decision = await this.#decide(info);
+    this.#decisions.set(session.id, decision);
+    if (!decision?.announce) return;
+    const announcement = [{ kind: "prompt" as const, name: "recording-on" }];
+    await Promise.all([
+      session.play(parties.caller, announcement),
+      session.play(parties.callee, announcement),
+    ]);
+  }
+
+  async #bridged(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): Promise<void> {
+    this.#connected.set(session.id, { parties, info });
+    const onEnded = () => {
+      this.#connected.delete(session.id);
+      this.#decisions.delete(session.id);
+      this.#finish(session.id);
+      session.off("ended", onEnded);
+    };
+    session.on("ended", onEnded);
+    const decision = this.#decisions.has(session.id)
+      ? this.#decisions.get(session.id)
+      : await this.#decide(info);
+    if (decision) await this.#start(session, parties, info, decision.reason);
+  }
+
+  async #toggle(session: CallSession, _party: CallParty): Promise<void> {
+    const connected = this.#connected.get(session.id);
+    if (!connected) return;
+    const beep = [{ kind: "tone" as const, tone: "beep" as const }];
+    if (this.#active.has(session.id)) {
+      this.#finish(session.id);
+    } else {
+      await this.#start(session, connected.parties, connected.info, "on-demand");
+    }
+    void session.play(connected.parties.caller, beep);
+    void session.play(connected.parties.callee, beep);
+  }
+
+  async #start(
+    session: CallSession,
+    parties: ConnectedParties,
+    info: ConnectedCallInfo,
+    reason: RecordingRecord["reason"],
+  ): Promise<void> {
+    if (this.#active.has(session.id)) return;
+    const startedAt = this.#o.clock.now();
+    const day = new Date(startedAt).toISOString().slice(0, 10).replaceAll("-", "/");
+    const id = newId();
+    const path = `${day}/${session.id}-${id.slice(0, 8)}.wav`;
+    const file = join(this.#o.directory, path);
+    const name = (p: PartyIdentity | undefined) => (p ? `${p.extension}@${p.domain}` : undefined);
+    const record: RecordingRecord = {
+      id,
+      callId: session.id,
+      path,
+      caller: name(info.caller) ?? (info.trunk ? `trunk:${info.trunk}` : "unknown"),
+      callee: name(info.callee) ?? info.dialled,
+      owners: [name(info.caller), name(info.callee)].filter((o): o is string => o !== undefined),
+      reason,
+      startedAt,
+      status: "recording",
+    };
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      await this.#o.store.create(record);
+      const recorder = session.record(parties.caller, parties.callee, file);
+      this.#active.set(session.id, {
+        record,
+        stop: () => recorder.close(),
+        frames: () => recorder.framesWritten,
+      });
+      this.#o.logger.info({ callId: session.id, recording: id, path, reason }, "recording started");
+    } catch (error) {
+      this.#o.logger.error({ err: error, callId: session.id }, "recording could not start");
+      await this.#fail(record, error);
+    }
+  }
+
+  /** Stops a call's recording and completes its row: size, length, checksum, status. */
+  #finish(callId: string): void {
+    const active = this.#active.get(callId);
+    if (!active) return;
+    this.#active.delete(callId);
+    active.stop();
+    const record = active.record;
+    const endedAt = this.#o.clock.now();
+    const file = join(this.#o.directory, record.path);
+    void (async () => {
+      try {
+        const { sizeBytes, sha256 } = await describeWav(file);
+        const saved: RecordingRecord = {
+          ...record,
+          endedAt,
+          durationMs: active.frames() * 20,
+          sizeBytes,
+          sha256,
+          status: "saved",
+        };
+        const { id: _id, callId: _callId, ...changes } = saved;
+        await this.#o.store.update(record.id, changes);
+        this.#o.logger.info(
+          { callId, recording: record.id, durationMs: saved.durationMs, sizeBytes },
+          "recording saved",
+        );
+        this.#o.onEvent?.({ type: "saved", recording: saved });
+      } catch (error) {
+        await this.#fail(record, error);
+      }
+    })();
+  }
+
+  async #fail(record: RecordingRecord, error: unknown): Promise<void> {
+    const failed: RecordingRecord = {
+      ...record,
+      status: "failed",
+      error: String((error as Error)?.message ?? error),
+    };
+    await this.#o.store
+      .update(record.id, { status: "failed", ...(failed.error ? { error: failed.error } : {}) })
+      .catch(() => {});
+    this.#o.onEvent?.({ type: "failed", recording: failed });
+  }
+}
+
+/**
+ * Size, SHA-256 and audio length of a recording file: the length comes from the data chunk size
+ * in its header (stereo 16-bit 8 kHz: 32 bytes per millisecond), which the Recorder keeps current.
+ */
+async function describeWav(file: string): Promise<{ sizeBytes: number; sha256: string; durationMs: number }> {
+  const sizeBytes = statSync(file).size;
+  const hash = createHash("sha256");
+  let header: Buffer | undefined;
+  for await (const chunk of createReadStream(file)) {
+    header ??= chunk as Buffer;
+    hash.update(chunk as Buffer);
+  }
+  const dataBytes = header && header.length >= 44 ? header.readUInt32LE(40) : 0;
+  const bytesPerMs = header && header.length >= 44 ? header.readUInt32LE(28) / 1000 : 32;
+  return { sizeBytes, sha256: hash.digest("hex"), durationMs: Math.round(dataBytes / bytesPerMs) };
+}
