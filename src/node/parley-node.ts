@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { CdrStore } from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
@@ -153,6 +154,7 @@ export class ParleyNode {
         clock: this.clock,
         logger,
         announceAll: config.recording.announcement,
+        ringbackDir: join(config.data_dir, "ringback"),
       });
       await this.#recording.recoverInterrupted();
       this.#sip.calls.register(this.#recording.module);

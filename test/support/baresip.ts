@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readWav } from "../../src/media/index.ts";
@@ -104,8 +104,19 @@ export class BaresipPhone {
    * a JSON netstring in, a JSON netstring response out.
    */
   async command(command: string, params = ""): Promise<{ response: boolean; ok: boolean; data: string }> {
-    const socket = connect(this.#controlPort, "127.0.0.1");
-    await once(socket, "connect");
+    // ctrl_tcp listens a moment after baresip starts: retry a refused connection for 5 s.
+    let socket: Socket | undefined;
+    for (let attempt = 0; !socket; attempt++) {
+      const candidate = connect(this.#controlPort, "127.0.0.1");
+      try {
+        await once(candidate, "connect");
+        socket = candidate;
+      } catch (error) {
+        candidate.destroy();
+        if ((error as NodeJS.ErrnoException).code !== "ECONNREFUSED" || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
     const json = JSON.stringify({ command, params, token: command });
     socket.write(`${Buffer.byteLength(json)}:${json},`);
     let text = "";

@@ -1,5 +1,10 @@
 /** Service 1: automatic call recording by subscription, on-demand recording, ring-back tones. */
-export { type RecordingEvent, RecordingService, type RecordingServiceOptions } from "./recording-service.ts";
+export {
+  type RecordingEvent,
+  RecordingService,
+  type RecordingServiceOptions,
+  ringbackPath,
+} from "./recording-service.ts";
 export {
   MemoryRecordingStore,
   type RecordingQuery,

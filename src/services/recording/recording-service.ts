@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream, mkdirSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   type CallParty,
@@ -8,6 +8,7 @@ import {
   type ConnectedParties,
   defineService,
   type PartyIdentity,
+  type CallPlayItem as PlayItem,
   type ServiceModule,
 } from "../../calls/index.ts";
 import type { Clock } from "../../kernel/clock.ts";
@@ -33,6 +34,8 @@ export interface RecordingServiceOptions {
   announceAll: boolean;
   /** Told about every recording that ends (webhooks, the SSE feed). */
   onEvent?: (event: RecordingEvent) => void;
+  /** Where personal ring-back tones are (`<extension>@<domain>.wav`, 8 kHz mono 16-bit). */
+  ringbackDir?: string;
 }
 
 interface Active {
@@ -66,6 +69,7 @@ export class RecordingService {
     this.#o = options;
     this.module = defineService({
       name: "recording",
+      ringback: (info) => this.#ringback(info),
       beforeBridge: (session, parties, info) => this.#beforeBridge(session, parties, info),
       bridged: (session, parties, info) => this.#bridged(session, parties, info),
       featureCodes: [
@@ -128,6 +132,17 @@ export class RecordingService {
     const byCallee = await check(info.callee, "incoming");
     if (byCallee) return { reason: "callee", announce: byCallee.announce || this.#o.announceAll };
     return undefined;
+  }
+
+  /**
+   * The ring-back-tone platform: a callee who uploaded a personal tone has callers hear it, as
+   * early media, instead of the standard ring-back while their phones ring.
+   */
+  #ringback(info: ConnectedCallInfo): PlayItem[] | undefined {
+    const dir = this.#o.ringbackDir;
+    if (!dir || !info.callee) return undefined;
+    const path = ringbackPath(dir, `${info.callee.extension}@${info.callee.domain}`);
+    return existsSync(path) ? [{ kind: "file", path }] : undefined;
   }
 
   async #beforeBridge(
@@ -274,4 +289,9 @@ async function describeWav(file: string): Promise<{ sizeBytes: number; sha256: s
   const dataBytes = header && header.length >= 44 ? header.readUInt32LE(40) : 0;
   const bytesPerMs = header && header.length >= 44 ? header.readUInt32LE(28) / 1000 : 32;
   return { sizeBytes, sha256: hash.digest("hex"), durationMs: Math.round(dataBytes / bytesPerMs) };
+}
+
+/** Where a user's personal ring-back tone lives. */
+export function ringbackPath(dir: string, user: string): string {
+  return join(dir, `${user}.wav`);
 }

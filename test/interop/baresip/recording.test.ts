@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { readWav } from "../../../src/media/index.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { readWav, WavWriter } from "../../../src/media/index.ts";
 import { BARESIP_HOW_TO_GET, BaresipPhone, HAS_BARESIP } from "../../support/baresip.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { missingPeer } from "../../support/peers.ts";
 import { type SipTestNode, startSipTestNode } from "../../support/sip-node.ts";
-import { goertzel } from "../../support/tone-probe.ts";
+import { dominantTone, goertzel } from "../../support/tone-probe.ts";
 
 async function subscribe(parley: SipTestNode, extension: string): Promise<void> {
   const headers = { authorization: `Bearer ${parley.adminToken}`, "content-type": "application/json" };
@@ -59,6 +60,16 @@ function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".wav"));
 }
 
+/** A timeline of the dominant tone per 200 ms window (0 for no clear tone). */
+function timeline(samples: Int16Array, candidates: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1600 <= samples.length; i += 1600) {
+    const found = dominantTone(samples.subarray(i, i + 1600), 8000, candidates);
+    out.push(found.ratio > 4 ? found.frequency : 0);
+  }
+  return out;
+}
+
 describe("automatic call recording (service 1) with baresip phones", () => {
   test("the callee subscribes: the call is recorded, caller (1 kHz) left, callee (2 kHz) right, as long as the talk time", async (t) => {
     if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
@@ -105,3 +116,121 @@ describe("automatic call recording (service 1) with baresip phones", () => {
 async function recordings(parley: SipTestNode) {
   return parley.node.recording.store.list({});
 }
+
+describe("on-demand recording and ring-back tones (service 1) with baresip phones", () => {
+  test("*1 … *1 records exactly the span between the two codes, without a subscription", async (t) => {
+    if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+    const parley = await startSipTestNode(["1001", "1002"]);
+    t.after(() => parley.stop());
+    const callee = await BaresipPhone.start({
+      extension: "1002",
+      password: "pw-1002",
+      registrar: parley.target,
+      toneHz: 2000,
+      autoAnswer: true,
+      seconds: 15,
+    });
+    t.after(() => callee.kill());
+    await eventually(
+      () => parley.node.sip.location.lookup("sip:1002@parley.test").length === 1,
+      "1002 to register",
+    );
+    const caller = await BaresipPhone.start({
+      extension: "1001",
+      password: "pw-1001",
+      registrar: parley.target,
+      toneHz: 1000,
+      seconds: 15,
+    });
+    t.after(() => caller.kill());
+    assert.equal((await caller.command("dial", `sip:1002@${parley.target}`)).ok, true);
+    await eventually(
+      () => parley.node.sip.calls.calls[0]?.parties.every((l) => l.answered) === true,
+      "the answer",
+    );
+    await sleep(1000);
+    const sendCode = async () => {
+      await caller.command("sndcode", "*");
+      await sleep(200);
+      await caller.command("sndcode", "1");
+    };
+    await sendCode();
+    await eventually(() => parley.node.recording.active === 1, "the recording to start on *1");
+    const started = Date.now();
+    await sleep(2500);
+    await sendCode();
+    await eventually(() => parley.node.recording.active === 0, "the recording to stop on the second *1");
+    const span = Date.now() - started;
+    await sleep(1000);
+    await caller.command("hangup");
+    await eventually(() => parley.node.sip.calls.calls.length === 0, "the call to end");
+    await eventually(async () => (await recordings(parley))[0]?.status === "saved", "the row");
+    const [row] = await recordings(parley);
+    assert.equal(row?.reason, "on-demand");
+    const wav = readWav(join(parley.node.config.recording.dir, row?.path ?? ""));
+    const fileMs = (wav.samples[0]?.length ?? 0) / 8;
+    assert.ok(
+      Math.abs(fileMs - span) <= 400,
+      `the file (${fileMs} ms) covers the span between the codes (${span} ms)`,
+    );
+    assert.ok(Math.abs((row?.durationMs ?? 0) - fileMs) <= 20);
+    await Promise.all([caller.quit(), callee.quit()]);
+  });
+
+  test("a callee's personal ring-back tone: the caller gets 183 and hears 600 Hz while it rings, then the callee", async (t) => {
+    if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+    const parley = await startSipTestNode(["1001", "1002"]);
+    t.after(() => parley.stop());
+    const dir = join(parley.node.config.data_dir, "ringback");
+    mkdirSync(dir, { recursive: true });
+    const tone = new WavWriter(join(dir, "1002@parley.test.wav"), { sampleRate: 8000, channels: 1 });
+    const frame = new Int16Array(160);
+    for (let n = 0; n < 100; n++) {
+      for (let i = 0; i < 160; i++)
+        frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 600 * (n * 160 + i)) / 8000));
+      tone.write(frame);
+    }
+    tone.close();
+    const callee = await BaresipPhone.start({
+      extension: "1002",
+      password: "pw-1002",
+      registrar: parley.target,
+      toneHz: 2000,
+      seconds: 15,
+    });
+    t.after(() => callee.kill());
+    await eventually(
+      () => parley.node.sip.location.lookup("sip:1002@parley.test").length === 1,
+      "1002 to register",
+    );
+    const caller = await BaresipPhone.start({
+      extension: "1001",
+      password: "pw-1001",
+      registrar: parley.target,
+      toneHz: 1000,
+      seconds: 15,
+    });
+    t.after(() => caller.kill());
+    assert.equal((await caller.command("dial", `sip:1002@${parley.target}`)).ok, true);
+    await eventually(
+      () => /Incoming call/i.test(callee.output) || /ringing/i.test(callee.output),
+      "the callee to ring",
+    );
+    await sleep(2500);
+    assert.equal((await callee.command("accept")).ok, true);
+    await sleep(2500);
+    await caller.command("hangup");
+    await eventually(() => parley.node.sip.calls.calls.length === 0, "the call to end");
+    await Promise.all([caller.quit(), callee.quit()]);
+    assert.match(caller.output, /183 Session Progress/);
+    const windows = timeline(caller.heard() ?? new Int16Array(), [600, 2000]);
+    const first600 = windows.indexOf(600);
+    const first2000 = windows.indexOf(2000);
+    assert.ok(
+      first600 >= 0 && windows.filter((f) => f === 600).length >= 5,
+      `the ring-back tone: ${windows.join(" ")}`,
+    );
+    assert.ok(first2000 > first600, `then the callee: ${windows.join(" ")}`);
+    assert.ok(!windows.slice(first2000).includes(600), "no ring-back after the answer");
+  });
+});
