@@ -5,6 +5,7 @@ export function redactConfig(config: Config): Config {
   const copy = structuredClone(config) as Config;
   copy.database.url = redactUrl(copy.database.url);
   if (copy.sip.nonce_secret !== "") copy.sip.nonce_secret = "*****";
+  if (copy.recording.webhook_secret !== "") copy.recording.webhook_secret = "*****";
   for (const trunk of copy.trunks) if (trunk.password !== "") trunk.password = "*****";
   return copy;
 }

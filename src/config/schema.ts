@@ -342,6 +342,15 @@ export const RecordingSection = section(
       description:
         'Play "this call is being recorded" to both parties of every automatically recorded call, whatever the subscription says.',
     }),
+    webhook_url: Type.String({
+      default: "",
+      description:
+        "HTTP(S) URL that receives a signed JSON POST for every recording saved or failed; empty sends none.",
+    }),
+    webhook_secret: Type.String({
+      default: "",
+      description: "HMAC-SHA256 key for the X-Parley-Signature header of webhook POSTs.",
+    }),
   },
   "Call recording (service 1).",
 );
@@ -397,6 +406,11 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 
 /** Keys whose values are secrets; `parley config check` masks them. */
-export const SECRET_KEYS: readonly string[] = ["database.url", "sip.nonce_secret", "trunks[].password"];
+export const SECRET_KEYS: readonly string[] = [
+  "database.url",
+  "sip.nonce_secret",
+  "trunks[].password",
+  "recording.webhook_secret",
+];
 
 export type TrunkConfig = Static<typeof TrunkEntry>;

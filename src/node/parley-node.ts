@@ -8,7 +8,7 @@ import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
 import { MediaEngine } from "../media/index.ts";
-import { RecordingService } from "../services/recording/index.ts";
+import { type RecordingEvent, RecordingService, RecordingWebhook } from "../services/recording/index.ts";
 import type { SipListenAddresses } from "../sip/index.ts";
 import { SqlCdrStore, SqlRecordingStore, SqlRecordingSubscriptions } from "../storage/index.ts";
 import { ListenError } from "./errors.ts";
@@ -155,6 +155,21 @@ export class ParleyNode {
         logger,
         announceAll: config.recording.announcement,
         ringbackDir: join(config.data_dir, "ringback"),
+        ...(config.recording.webhook_url === ""
+          ? {}
+          : {
+              onEvent: (
+                (webhook) => (event: RecordingEvent) =>
+                  webhook.deliver(event)
+              )(
+                new RecordingWebhook({
+                  url: config.recording.webhook_url,
+                  secret: config.recording.webhook_secret,
+                  clock: this.clock,
+                  logger,
+                }),
+              ),
+            }),
       });
       await this.#recording.recoverInterrupted();
       this.#sip.calls.register(this.#recording.module);

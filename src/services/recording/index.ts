@@ -19,3 +19,9 @@ export {
   type RecordingSubscription,
   type RecordingSubscriptions,
 } from "./recording-subscriptions.ts";
+export {
+  RecordingWebhook,
+  type RecordingWebhookBody,
+  type RecordingWebhookOptions,
+  signature as webhookSignature,
+} from "./recording-webhook.ts";

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -73,7 +76,23 @@ function timeline(samples: Int16Array, candidates: number[]): number[] {
 describe("automatic call recording (service 1) with baresip phones", () => {
   test("the callee subscribes: the call is recorded, caller (1 kHz) left, callee (2 kHz) right, as long as the talk time", async (t) => {
     if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
-    const parley = await startSipTestNode(["1001", "1002"]);
+    const hooks: Array<{ signature: string; body: string }> = [];
+    const receiver = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk) => {
+        body += chunk;
+      });
+      request.on("end", () => {
+        hooks.push({ signature: String(request.headers["x-parley-signature"]), body });
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    t.after(() => receiver.close());
+    const parley = await startSipTestNode(["1001", "1002"], {
+      PARLEY_RECORDING_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/recordings`,
+      PARLEY_RECORDING_WEBHOOK_SECRET: "hook-secret",
+    });
     t.after(() => parley.stop());
     await subscribe(parley, "1002");
     await call(t, parley, 5);
@@ -99,6 +118,22 @@ describe("automatic call recording (service 1) with baresip phones", () => {
     assert.ok(goertzel(left, 8000, 1000) > 20 * goertzel(left, 8000, 2000), "left: the caller's 1 kHz");
     assert.ok(goertzel(right, 8000, 2000) > 20 * goertzel(right, 8000, 1000), "right: the callee's 2 kHz");
     assert.match(row.sha256 ?? "", /^[0-9a-f]{64}$/);
+
+    await eventually(() => hooks.length === 1, "the webhook");
+    const [hook] = hooks;
+    const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(hook?.signature ?? "");
+    assert.ok(match, "signed");
+    assert.equal(
+      match[2],
+      createHmac("sha256", "hook-secret").update(`${match[1]}.${hook?.body}`).digest("hex"),
+    );
+    const event = JSON.parse(hook?.body ?? "{}") as {
+      type: string;
+      recording: { id: string; durationMs: number };
+    };
+    assert.equal(event.type, "recording.saved");
+    assert.equal(event.recording.id, row.id);
+    assert.equal(event.recording.durationMs, row.durationMs, "the event carries the right duration");
   });
 
   test("nobody subscribes: no file and no row", async (t) => {
