@@ -15,6 +15,8 @@ export const TOKEN_PREFIX = "parley_";
 const SECRET_BYTES = 32;
 const LAST_USED_RESOLUTION_MS = 60_000;
 const TOKEN_SHAPE = /^parley_[A-Za-z0-9_-]{43}$/;
+/** extension@domain: the directory's extension rule, then a domain name without separators. */
+const USER_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}@[^\s@/\\]{1,253}$/;
 
 /**
  * Issues and checks REST API bearer tokens. Only the SHA-256 of a token is stored: the secret has
@@ -29,13 +31,30 @@ export class ApiTokenIssuer {
     this.#clock = options.clock;
   }
 
-  /** Creates a token; the secret is returned once and cannot be read back later. */
-  async issue(options: { name: string; admin: boolean }): Promise<{ token: ApiToken; secret: string }> {
+  /**
+   * Creates a token; the secret is returned once and cannot be read back later. A token is either
+   * an admin token or a user token (`user`: extension@domain, which the caller has checked exists).
+   */
+  async issue(options: {
+    name: string;
+    admin: boolean;
+    user?: string;
+  }): Promise<{ token: ApiToken; secret: string }> {
+    if (options.admin === (options.user !== undefined)) {
+      throw new DirectoryError(
+        "DIRECTORY_INVALID_TOKEN_SCOPE",
+        options.admin ? "an admin token has no user" : "a token that is not admin needs a user",
+      );
+    }
+    if (options.user !== undefined && !USER_KEY.test(options.user)) {
+      throw new DirectoryError("DIRECTORY_INVALID_TOKEN_SCOPE", JSON.stringify(options.user));
+    }
     const secret = `${TOKEN_PREFIX}${randomSecret(SECRET_BYTES)}`;
     const record = {
       id: newId(),
       name: options.name,
       admin: options.admin,
+      ...(options.user !== undefined && { user: options.user }),
       secretHash: hashSecret(secret),
       createdAt: this.#timestamp(),
     };
@@ -44,6 +63,7 @@ export class ApiTokenIssuer {
       id: record.id,
       name: record.name,
       admin: record.admin,
+      ...(record.user !== undefined && { user: record.user }),
       createdAt: record.createdAt,
       lastUsedAt: null,
       revokedAt: null,
@@ -72,6 +92,11 @@ export class ApiTokenIssuer {
   async revoke(id: string): Promise<void> {
     if (!(await this.#tokens.revoke(id, this.#timestamp())))
       throw new DirectoryError("DIRECTORY_TOKEN_NOT_FOUND", id);
+  }
+
+  /** Revokes every token of a user (extension@domain), e.g. when the user is removed. */
+  revokeUser(user: string): Promise<number> {
+    return this.#tokens.revokeByUser(user, this.#timestamp());
   }
 
   #timestamp(): string {

@@ -11,6 +11,7 @@ export const DirectoryErrorCodes = {
   DIRECTORY_UNKNOWN_DOMAIN: "no such domain",
   DIRECTORY_USER_NOT_FOUND: "no such user",
   DIRECTORY_TOKEN_NOT_FOUND: "no such API token",
+  DIRECTORY_INVALID_TOKEN_SCOPE: "an API token is either admin or for one user (extension@domain)",
 } as const;
 
 export type DirectoryErrorCode = keyof typeof DirectoryErrorCodes;

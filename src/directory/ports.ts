@@ -44,5 +44,7 @@ export interface ApiTokenStore {
   findBySecretHash(secretHash: string): Promise<ApiToken | undefined>;
   list(): Promise<ApiToken[]>;
   revoke(id: string, at: string): Promise<boolean>;
+  /** Revokes every live token of a user (extension@domain); how many there were. */
+  revokeByUser(user: string, at: string): Promise<number>;
   markUsed(id: string, at: string): Promise<void>;
 }

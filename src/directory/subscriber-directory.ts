@@ -149,6 +149,14 @@ export class SubscriberDirectory {
     return publicView(stored);
   }
 
+  /** A user with their domain's name and their key, extension@domain (what services and user tokens use). */
+  async getUserWithDomain(id: string): Promise<{ user: User; domain: string; key: string }> {
+    const user = await this.getUser(id);
+    const domain = await this.#domains.get(user.domainId);
+    if (!domain) throw new DirectoryError("DIRECTORY_UNKNOWN_DOMAIN", user.domainId);
+    return { user, domain: domain.name, key: `${user.extension}@${domain.name}` };
+  }
+
   async findUser(extension: string, domainName?: string): Promise<User | undefined> {
     const domain = await this.domain(domainName);
     const stored = await this.#users.findByExtension(domain.id, extension);

@@ -77,6 +77,12 @@ export interface ApiToken {
   name: string;
   /** Admin tokens may manage every domain and user. */
   admin: boolean;
+  /**
+   * The user (extension@domain) a user token acts for: it reaches only that user's own resources
+   * (their recordings, ring-back tone, recording subscription) and no admin route. Absent on admin
+   * tokens.
+   */
+  user?: string;
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
@@ -86,6 +92,8 @@ export interface NewApiTokenRecord {
   id: string;
   name: string;
   admin: boolean;
+  /** extension@domain for a user token. */
+  user?: string;
   /** SHA-256 of the secret part, hex. */
   secretHash: string;
   createdAt: string;

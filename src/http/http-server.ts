@@ -7,14 +7,17 @@ import { type CallControl, type CdrStore, MemoryCdrStore } from "../calls/index.
 import type { ApiTokenIssuer, SubscriberDirectory } from "../directory/index.ts";
 import type { Logger } from "../kernel/log.ts";
 import type { Registry } from "../kernel/metrics.ts";
-import { requireAdminToken } from "./plugins/bearer-auth.ts";
+import type { RecordingSubscriptions, RingbackTones } from "../services/recording/index.ts";
+import { requireAdminToken, requireToken } from "./plugins/bearer-auth.ts";
 import { installErrorResponses } from "./plugins/error-responses.ts";
 import { installHttpMetrics } from "./plugins/http-metrics.ts";
 import { callRoutes } from "./routes/calls.ts";
 import { cdrRoutes } from "./routes/cdrs.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { type RecordingRoutesOptions, recordingRoutes } from "./routes/recordings.ts";
 import { type RegistrationRoutesOptions, registrationRoutes } from "./routes/registrations.ts";
+import { userRecordingRoutes } from "./routes/user-recording.ts";
 import { userRoutes } from "./routes/users.ts";
 
 export interface HttpServerOptions {
@@ -33,6 +36,12 @@ export interface HttpServerOptions {
   cdrs?: CdrStore;
   /** Call control for /api/v1/calls, once SIP runs (the routes answer 503 before). */
   calls?: () => CallControl | undefined;
+  /** Recordings, their files and the access audit log, for /api/v1/recordings (503 when absent). */
+  recordings?: RecordingRoutesOptions;
+  /** Recording subscriptions, for /api/v1/users/{id}/recording (503 when absent). */
+  recordingSubscriptions?: RecordingSubscriptions;
+  /** Personal ring-back tones, for /api/v1/users/{id}/ringback (503 when absent). */
+  ringbackTones?: RingbackTones;
 }
 
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -74,7 +83,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         title: "Parley REST API",
         version: options.version,
         description:
-          "Provisioning and operation of a Parley VoIP node. Every /api/v1 route needs an admin bearer token.",
+          "Provisioning and operation of a Parley VoIP node. Every /api/v1 route needs a bearer token: an admin token, or for recordings, recording subscriptions and ring-back tones, a user token, which reaches only its own user's.",
       },
       components: { securitySchemes: { bearerToken: { type: "http", scheme: "bearer" } } },
       tags: [
@@ -83,6 +92,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         { name: "registrations", description: "Where registered phones are" },
         { name: "calls", description: "Calls placed by the server, and calls in progress" },
         { name: "cdrs", description: "Call detail records" },
+        {
+          name: "recordings",
+          description: "Call recordings, their access audit, subscriptions and ring-back tones",
+        },
         { name: "health", description: "Liveness and readiness" },
       ],
     },
@@ -92,18 +105,36 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   healthRoutes(app, { ready: options.ready });
   await app.register(
     async (api) => {
-      requireAdminToken(api, options.tokens);
       api.addHook("onRoute", (route) => {
         route.schema = { ...route.schema, security: [{ bearerToken: [] }] };
       });
-      await api.register(userRoutes, { directory: options.directory });
-      await api.register(domainRoutes, { directory: options.directory });
-      await api.register(
-        registrationRoutes,
-        options.registrations ?? { registrations: () => [], now: () => 0 },
-      );
-      await api.register(cdrRoutes, { cdrs: options.cdrs ?? new MemoryCdrStore() });
-      await api.register(callRoutes, { calls: options.calls ?? (() => undefined) });
+      // Admin tokens only.
+      await api.register(async (admin) => {
+        requireAdminToken(admin, options.tokens);
+        await admin.register(userRoutes, { directory: options.directory, tokens: options.tokens });
+        await admin.register(domainRoutes, { directory: options.directory });
+        await admin.register(
+          registrationRoutes,
+          options.registrations ?? { registrations: () => [], now: () => 0 },
+        );
+        await admin.register(cdrRoutes, { cdrs: options.cdrs ?? new MemoryCdrStore() });
+        await admin.register(callRoutes, { calls: options.calls ?? (() => undefined) });
+      });
+      // Admin or user tokens; each route limits what a user token reaches to its own user.
+      await api.register(async (scoped) => {
+        requireToken(scoped, options.tokens);
+        await scoped.register(
+          recordingRoutes,
+          options.recordings === undefined ? {} : { recordings: options.recordings },
+        );
+        await scoped.register(userRecordingRoutes, {
+          directory: options.directory,
+          ...(options.recordingSubscriptions !== undefined && {
+            subscriptions: options.recordingSubscriptions,
+          }),
+          ...(options.ringbackTones !== undefined && { ringbackTones: options.ringbackTones }),
+        });
+      });
     },
     { prefix: "/api/v1" },
   );

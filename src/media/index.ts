@@ -19,6 +19,7 @@ export { PcmFrame, transcode } from "./codecs/pcm-frame.ts";
 export * from "./dtmf/dtmf-relay.ts";
 export * from "./dtmf/telephone-event.ts";
 export { DtmfParseError, RtpParseError, SdpError, WavError } from "./errors.ts";
+export * from "./formats/narrowband-audio.ts";
 export { readWav, type WavAudio } from "./formats/wav-reader.ts";
 export { WAV_HEADER_BYTES, WavWriter, type WavWriterOptions, wavHeader } from "./formats/wav-writer.ts";
 export type { MediaEndpoint } from "./media-endpoint.ts";

@@ -8,9 +8,19 @@ import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
 import { MediaEngine } from "../media/index.ts";
-import { type RecordingEvent, RecordingService, RecordingWebhook } from "../services/recording/index.ts";
+import {
+  type RecordingEvent,
+  RecordingService,
+  RecordingWebhook,
+  RingbackTones,
+} from "../services/recording/index.ts";
 import type { SipListenAddresses } from "../sip/index.ts";
-import { SqlCdrStore, SqlRecordingStore, SqlRecordingSubscriptions } from "../storage/index.ts";
+import {
+  SqlCdrStore,
+  SqlRecordingAuditLog,
+  SqlRecordingStore,
+  SqlRecordingSubscriptions,
+} from "../storage/index.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { type SipNode, startSipNode } from "./sip-node.ts";
@@ -113,6 +123,14 @@ export class ParleyNode {
         registrations: { registrations: () => this.#sip?.location.all() ?? [], now: () => this.clock.now() },
         cdrs,
         calls: () => this.#sip?.calls,
+        recordings: {
+          store: new SqlRecordingStore(database.db),
+          directory: config.recording.dir,
+          audit: new SqlRecordingAuditLog(database.db),
+          clock: this.clock,
+        },
+        recordingSubscriptions: new SqlRecordingSubscriptions(database.db),
+        ringbackTones: new RingbackTones({ directory: join(config.data_dir, "ringback") }),
         ready: async () => {
           if (this.#state !== "Running") throw new Error(`node is ${this.#state}`);
           await database.ping();

@@ -20,6 +20,7 @@ export class SqlApiTokenStore implements ApiTokenStore {
         created_at: token.createdAt,
         last_used_at: null,
         revoked_at: null,
+        user_key: token.user ?? null,
       })
       .execute();
   }
@@ -54,6 +55,16 @@ export class SqlApiTokenStore implements ApiTokenStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  async revokeByUser(user: string, at: string): Promise<number> {
+    const result = await this.#db
+      .updateTable("api_tokens")
+      .set({ revoked_at: at })
+      .where("user_key", "=", user)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async markUsed(id: string, at: string): Promise<void> {
     await this.#db.updateTable("api_tokens").set({ last_used_at: at }).where("id", "=", id).execute();
   }
@@ -63,7 +74,8 @@ function toToken(row: ApiTokenRow): ApiToken {
   return {
     id: row.id,
     name: row.name,
-    admin: row.admin === 1,
+    admin: Number(row.admin) === 1,
+    ...(row.user_key !== null && { user: row.user_key }),
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,

@@ -27,8 +27,24 @@ export interface RecordingSubscriptionRow {
   announce: number;
 }
 
+/** One access to recordings through the API (RecordingAuditEntry). */
+export interface RecordingAuditRow {
+  id: string;
+  at: string;
+  token_id: string;
+  token_name: string;
+  /** extension@domain of a user token, or "admin". */
+  actor: string;
+  action: string;
+  recording_id: string | null;
+  /** JSON of the list filters. */
+  filter: string | null;
+  outcome: string;
+}
+
 export interface Tables {
   recordings: RecordingRow;
+  recording_audit: RecordingAuditRow;
   recording_subscriptions: RecordingSubscriptionRow;
   domains: DomainRow;
   users: UserRow;
@@ -93,6 +109,8 @@ export interface ApiTokenRow {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** extension@domain of the user a user token acts for; null for admin tokens. */
+  user_key: string | null;
 }
 
 /** One call (CallRecord); times are ISO-8601 UTC text, null while not reached. */

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
-import type { SubscriberDirectory } from "../../directory/index.ts";
+import type { ApiTokenIssuer, SubscriberDirectory } from "../../directory/index.ts";
 import { E164, errorResponses, User } from "../schemas.ts";
 
 export interface UserRoutesOptions {
   directory: SubscriberDirectory;
+  /** When given, a removed user's API tokens are revoked with them. */
+  tokens?: ApiTokenIssuer;
 }
 
 const Password = Type.String({ minLength: 6, maxLength: 128 });
@@ -19,7 +21,10 @@ const FeaturesPatch = Type.Partial(
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 /** /api/v1/users: subscribers of every domain (admin token). */
-export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { directory }) => {
+export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (
+  app,
+  { directory, tokens },
+) => {
   app.get(
     "/users",
     {
@@ -117,13 +122,16 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     {
       schema: {
         tags: ["users"],
-        summary: "Delete a user and release their numbers",
+        summary: "Delete a user, release their numbers and revoke their API tokens",
         params: IdParams,
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
       },
     },
     async (request, reply) => {
+      const { key } = await directory.getUserWithDomain(request.params.id);
       await directory.removeUser(request.params.id);
+      // A later user with the same extension must not inherit the removed user's tokens.
+      await tokens?.revokeUser(key);
       return reply.status(204).send(null);
     },
   );

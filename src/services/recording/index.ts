@@ -1,5 +1,13 @@
 /** Service 1: automatic call recording by subscription, on-demand recording, ring-back tones. */
 export {
+  MemoryRecordingAuditLog,
+  type RecordingAuditAction,
+  type RecordingAuditEntry,
+  type RecordingAuditLog,
+  type RecordingAuditOutcome,
+  type RecordingAuditQuery,
+} from "./recording-audit-log.ts";
+export {
   type RecordingEvent,
   RecordingService,
   type RecordingServiceOptions,
@@ -25,3 +33,4 @@ export {
   type RecordingWebhookOptions,
   signature as webhookSignature,
 } from "./recording-webhook.ts";
+export { RingbackTones, type RingbackTonesOptions } from "./ringback-tones.ts";

@@ -3,6 +3,7 @@ import { migration0001Directory } from "./0001-directory.ts";
 import { migration0002Registrations } from "./0002-registrations.ts";
 import { migration0003Cdrs } from "./0003-cdrs.ts";
 import { migration0004Recordings } from "./0004-recordings.ts";
+import { migration0005RecordingAccess } from "./0005-recording-access.ts";
 
 /**
  * Every schema migration, in order. Names sort as applied; a released migration is never edited,
@@ -13,4 +14,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0002-registrations": migration0002Registrations,
   "0003-cdrs": migration0003Cdrs,
   "0004-recordings": migration0004Recordings,
+  "0005-recording-access": migration0005RecordingAccess,
 };

@@ -228,14 +228,22 @@ describe("REST API", () => {
       "/api/v1/cdrs.csv",
       "/api/v1/cdrs/{id}",
       "/api/v1/domains",
+      "/api/v1/recordings",
+      "/api/v1/recordings/audit",
+      "/api/v1/recordings/{id}",
+      "/api/v1/recordings/{id}/audio",
       "/api/v1/registrations",
       "/api/v1/users",
       "/api/v1/users/{id}",
+      "/api/v1/users/{id}/recording",
+      "/api/v1/users/{id}/ringback",
       "/healthz",
       "/readyz",
     ]);
     assert.deepEqual(doc.paths["/api/v1/users"].post.security, [{ bearerToken: [] }]);
     assert.deepEqual(doc.paths["/api/v1/cdrs.csv"].get.security, [{ bearerToken: [] }]);
+    assert.deepEqual(doc.paths["/api/v1/recordings/{id}/audio"].get.security, [{ bearerToken: [] }]);
+    assert.ok(doc.paths["/api/v1/recordings/{id}/audio"].get.responses["206"].content["audio/wav"]);
     assert.ok(doc.paths["/api/v1/cdrs.csv"].get.responses["200"].content["text/csv"]);
     assert.ok(
       doc.paths["/api/v1/users"].post.requestBody.content["application/json"].schema.properties.extension,
