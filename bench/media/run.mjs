@@ -1,426 +1,279 @@
 #!/usr/bin/env node
-// `npm run bench:media`: how many relayed G.711 calls a media server carries on loopback.
+// `npm run bench:media`: how much G.711 media Parley's MediaEngine carries on loopback, in three
+// modes, with rtpengine on the same relay load as the reference:
+//   relay       N calls, each two phones bridged (engine.bridge; rtpengine offer/answer)
+//   recording   the same calls, each also recorded to a stereo WAV (engine.record) in a temp dir
+//   conference  N participants in 10-party rooms (engine.conference)
+// Every phone sends a 172-byte PCMU packet every 20 ms. The phones are played by load.mjs, a
+// separate process, so its CPU is measured apart from the server's. For each mode and target the
+// load steps up; every step starts a fresh server and a fresh generator, runs for the step time and
+// is "held" when the loss is under 0.5% and the added jitter (mean |D|, RFC 3550 §6.4.1) under
+// 5 ms. A step that is not held is tried once more; the ladder stops at the first step that fails
+// twice, and the result is the largest step held. CPU of the server, the generator and the whole
+// machine is reported per step (/proc), and CPU per call at the result. With two or more CPUs
+// the server is pinned to CPU 0 and the generator to CPU 1 (taskset), so each has one core.
+// The result, one line per mode, goes to stdout last, e.g.
+//   relay: Parley 600 calls, rtpengine 700 calls, ratio 0.86×
+//   recording: Parley 500 calls
+//   conference: Parley 400 participants
+// Progress goes to stderr. Everything runs on 127.0.0.1; every process is started here and
+// stopped here by PID; the record directory is removed; the whole run has a hard deadline.
 //
-// A call is two phones bridged by the server: both phones are played by load.mjs (a separate
-// process), each sending a 172-byte PCMU RTP packet every 20 ms to the server, which relays it to
-// the other phone. Targets:
-//   parley     Parley's MediaEngine (engine.answer × 2 + engine.bridge), bench/media/parley-relay-server.ts
-//   rtpengine  Sipwise rtpengine, userspace forwarding (--table=-1), set up over its ng protocol
-// For each target the calls step up (50, 100, 200, 400, 700, 1000, …); every step starts a fresh
-// server and a fresh load generator, runs for PARLEY_BENCH_SECONDS, and is "held" when the loss is
-// under 0.5% and the added jitter (mean |D| of transit times, RFC 3550 §6.4.1) under 5 ms. A
-// target's result is the most calls held; its steps stop at the first step not held. The CPU of the
-// server and of the generator (from /proc/<pid>/stat) is reported per step, so it shows when the
-// generator, not the server, is the limit. One result line is printed last on stdout, e.g.
-//   relay: Parley 400 calls, rtpengine 1000 calls, ratio 0.40×
-// Progress goes to stderr. Everything runs on 127.0.0.1; every process is started here and stopped
-// here by PID; the whole run has a hard deadline.
-//
-// Knobs (environment):
-//   PARLEY_BENCH_SECONDS      seconds of media per step (default 10; 3 for a quick run)
-//   PARLEY_BENCH_STEPS        comma-separated call counts (default 50,100,200,400,700,1000,1500,2000)
-//   PARLEY_BENCH_TARGETS      comma-separated targets (default: parley, and rtpengine when installed)
-//   PARLEY_BENCH_SLICES       slices the generator spreads each 20 ms tick over (default 4)
-//   PARLEY_BENCH_MAX_SECONDS  hard deadline for the whole run (default: computed from the above)
-//   PARLEY_BENCH_JSON         also write the per-step results as JSON to this file
-//   PARLEY_BENCH_RTPENGINE    rtpengine binary (default: rtpengine on PATH)
-import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { delimiter, join } from "node:path";
-import { createInterface } from "node:readline";
+// Options (flags override the environment):
+//   --quick                      a smoke run: 2 s steps, a few coarse steps, no retries
+//   --modes relay,recording,conference      PARLEY_BENCH_MODES (default: all three)
+//   --targets parley,rtpengine   PARLEY_BENCH_TARGETS (default: parley, and rtpengine when installed)
+//   --seconds N                  PARLEY_BENCH_SECONDS: media seconds per step (default 5)
+//   PARLEY_BENCH_STEPS_RELAY / _RECORDING / _CONFERENCE   comma-separated loads (PARLEY_BENCH_STEPS
+//                                = relay, as before)
+//   PARLEY_BENCH_RETRIES         tries more for a step not held (default 1, --quick 0)
+//   PARLEY_BENCH_SLICES          bursts the generator spreads each 20 ms tick over (default 4)
+//   PARLEY_BENCH_PIN             1/0: pin server and generator to CPUs 0 and 1 (default 1 with ≥ 2 CPUs)
+//   PARLEY_BENCH_QUIET_WAIT      before each step, wait up to this many seconds for other processes to use
+//                                under 30% of a core (default 30, --quick 3; 0: do not wait)
+//   PARLEY_BENCH_NODE_ARGS       extra Node.js flags for Parley's server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+//   PARLEY_BENCH_MAX_SECONDS     hard deadline for the whole run (default: computed)
+//   PARLEY_BENCH_JSON            also write every step's numbers as JSON to this file
+//   PARLEY_BENCH_RTPENGINE       rtpengine binary (default: rtpengine on PATH)
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NgClient } from "./ng.mjs";
+import {
+  canPin,
+  cpuTimes,
+  jsonLines,
+  killLive,
+  log,
+  machineJiffies,
+  onExit,
+  sleep,
+  start,
+  stop,
+  waitQuiet,
+  which,
+} from "./procs.mjs";
+import { parleyTarget, rtpengineTarget } from "./targets.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const HOST = "127.0.0.1";
 const env = process.env;
-const SECONDS = Number(env.PARLEY_BENCH_SECONDS ?? 10);
-const STEPS = (env.PARLEY_BENCH_STEPS ?? "50,100,200,400,700,1000,1500,2000")
-  .split(",")
-  .map((s) => Number(s.trim()))
-  .filter((n) => n > 0);
+const args = process.argv.slice(2);
+function flag(name) {
+  const i = args.indexOf(`--${name}`);
+  if (i >= 0) return args[i + 1];
+  const inline = args.find((a) => a.startsWith(`--${name}=`));
+  return inline?.slice(name.length + 3);
+}
+for (const a of args) {
+  const name = a.replace(/^--/, "").split("=")[0];
+  if (a.startsWith("--") && !["quick", "modes", "targets", "seconds"].includes(name)) {
+    log(`unknown option ${a} (see the head of bench/media/run.mjs)`);
+    process.exit(2);
+  }
+}
+const QUICK = args.includes("--quick");
+const list = (value) =>
+  String(value)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+const numbers = (value) =>
+  list(value)
+    .map(Number)
+    .filter((n) => n > 0);
+
+const MODES = list(flag("modes") ?? env.PARLEY_BENCH_MODES ?? "relay,recording,conference");
+const SECONDS = Number(flag("seconds") ?? env.PARLEY_BENCH_SECONDS ?? (QUICK ? 2 : 5));
+const RETRIES = Number(env.PARLEY_BENCH_RETRIES ?? (QUICK ? 0 : 1));
 const SLICES = Number(env.PARLEY_BENCH_SLICES ?? 4);
 const MAX_LOSS_PCT = 0.5;
 const MAX_JITTER_MS = 5;
-const PARLEY_PORTS = { min: 10000, max: 21998 };
-const RTPENGINE_PORTS = { min: 22000, max: 32766 }; // below the kernel's ephemeral range (the phones)
-const NG_LISTEN_PORT = 9910; // rtpengine's ng control port, outside both RTP ranges
+const ROOM_SIZE = 10;
 const cpus = availableParallelism();
-const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+const PIN = (env.PARLEY_BENCH_PIN ?? (cpus >= 2 ? "1" : "0")) === "1" && canPin && cpus >= 2;
+const SERVER_CPU = PIN ? 0 : undefined;
+const LOAD_CPU = PIN ? 1 : undefined;
+const QUIET_WAIT_S = Number(env.PARLEY_BENCH_QUIET_WAIT ?? (QUICK ? 3 : 30));
+const NODE_ARGS = list((env.PARLEY_BENCH_NODE_ARGS ?? "").replace(/\s+/g, ","));
 
-function log(message) {
-  process.stderr.write(`${message}\n`);
-}
-
-function which(bin) {
-  if (bin.includes("/")) return isExecutable(bin) ? bin : undefined;
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    const candidate = join(dir, bin);
-    if (isExecutable(candidate)) return candidate;
+/** Per mode: the generator's layout, the unit counted, and the default steps. */
+const MODE_INFO = {
+  relay: {
+    layout: "pairs",
+    unit: "calls",
+    steps: env.PARLEY_BENCH_STEPS_RELAY ?? env.PARLEY_BENCH_STEPS,
+    full: "200,400,600,700,800,900,1000,1200,1400,1600,2000",
+    quick: "200,400,700",
+  },
+  recording: {
+    layout: "pairs",
+    unit: "calls",
+    steps: env.PARLEY_BENCH_STEPS_RECORDING,
+    full: "200,300,400,500,600,700,800,1000",
+    quick: "200,500",
+  },
+  conference: {
+    layout: "conference",
+    unit: "participants",
+    steps: env.PARLEY_BENCH_STEPS_CONFERENCE,
+    full: "100,200,300,400,500,600,700,800,1000",
+    quick: "100,400",
+  },
+};
+for (const mode of MODES) {
+  if (!MODE_INFO[mode]) {
+    log(`unknown mode: ${mode} (relay, recording, conference)`);
+    process.exit(2);
   }
-  return undefined;
 }
-
-function isExecutable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const stepsOf = (mode) => {
+  const info = MODE_INFO[mode];
+  const steps = numbers(info.steps ?? (QUICK ? info.quick : info.full));
+  // Conferences are whole rooms.
+  return mode === "conference"
+    ? steps.map((n) => Math.max(ROOM_SIZE, Math.round(n / ROOM_SIZE) * ROOM_SIZE))
+    : steps;
+};
 
 const RTPENGINE = which(env.PARLEY_BENCH_RTPENGINE ?? "rtpengine");
 const available = ["parley", ...(RTPENGINE ? ["rtpengine"] : [])];
-const TARGETS = (env.PARLEY_BENCH_TARGETS ?? available.join(","))
-  .split(",")
-  .map((t) => t.trim())
-  .filter(Boolean);
+const TARGETS = list(flag("targets") ?? env.PARLEY_BENCH_TARGETS ?? available.join(","));
 for (const target of TARGETS) {
   if (!available.includes(target)) {
     log(`unknown or unavailable target: ${target} (available: ${available.join(", ")})`);
     process.exit(2);
   }
 }
+/** rtpengine is the reference for relay only. */
+const targetsOf = (mode) => TARGETS.filter((t) => t === "parley" || mode === "relay");
 
 // ---------------------------------------------------------------------------------------------
-// Processes: every child is tracked and killed by PID on exit.
+// One step: fresh server + fresh generator, `load` calls or participants for SECONDS.
 
-const live = new Set();
-function track(child) {
-  live.add(child);
-  child.once("exit", () => live.delete(child));
-  return child;
-}
-function killLive() {
-  for (const child of live) {
-    try {
-      process.kill(child.pid, "SIGKILL");
-    } catch {}
+async function runStep(mode, target, load) {
+  const info = MODE_INFO[mode];
+  const phones = info.layout === "pairs" ? 2 * load : load;
+  if (QUIET_WAIT_S > 0) {
+    const busy = await waitQuiet(cpus, 0.3, QUIET_WAIT_S * 1000);
+    if (busy >= 0.3) log(`  (other processes still use ${(100 * busy).toFixed(0)}% of a core; going ahead)`);
   }
-}
-process.on("exit", killLive);
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    killLive();
-    process.exit(130);
-  });
-}
-
-async function stop(child, graceMs = 2000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  try {
-    process.kill(child.pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(child.pid, "SIGKILL");
-    } catch {}
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** JSON lines from a child's stdout, awaited one by one. */
-function jsonLines(child) {
-  const queue = [];
-  const waiters = [];
-  let closed = false;
-  const rl = createInterface({ input: child.stdout });
-  rl.on("line", (line) => {
-    let message;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    const waiter = waiters.shift();
-    if (waiter) waiter.resolve(message);
-    else queue.push(message);
-  });
-  rl.on("close", () => {
-    closed = true;
-    for (const waiter of waiters.splice(0)) waiter.reject(new Error("process output closed"));
-  });
-  return {
-    next(timeoutMs, what) {
-      if (queue.length > 0) return Promise.resolve(queue.shift());
-      if (closed) return Promise.reject(new Error(`process output closed (waiting for ${what})`));
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          const i = waiters.indexOf(waiter);
-          if (i >= 0) waiters.splice(i, 1);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-        }, timeoutMs);
-        const waiter = {
-          resolve: (m) => {
-            clearTimeout(timer);
-            resolve(m);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        };
-        waiters.push(waiter);
-      });
-    },
-  };
-}
-
-/** utime + stime of a process (all its threads), in seconds. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state); utime is field 14, stime field 15.
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
-function machineJiffies() {
-  try {
-    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((sum, x) => sum + x, 0);
-    const idle = fields[3] + (fields[4] ?? 0);
-    return { busy: total - idle, total };
-  } catch {
-    return { busy: Number.NaN, total: Number.NaN };
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function phoneSdp(port, sessionId) {
-  return [
-    "v=0",
-    `o=- ${sessionId} 1 IN IP4 ${HOST}`,
-    "s=-",
-    `c=IN IP4 ${HOST}`,
-    "t=0 0",
-    `m=audio ${port} RTP/AVP 0`,
-    "a=rtpmap:0 PCMU/8000",
-    "a=ptime:20",
-    "a=sendrecv",
-    "",
-  ].join("\r\n");
-}
-
-function audioPort(sdp) {
-  const match = /^m=audio (\d+) /m.exec(sdp);
-  if (!match) throw new Error(`no m=audio line in SDP:\n${sdp}`);
-  return Number(match[1]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Targets: start() a fresh server, setup(phones) → relays, close().
-
-function parleyTarget() {
-  let child;
-  let lines;
-  let nextId = 1;
-  return {
-    name: "Parley",
-    get pid() {
-      return child?.pid;
-    },
-    async start() {
-      child = track(
-        spawn(process.execPath, ["--import", "tsx", join(HERE, "parley-relay-server.ts")], {
-          cwd: ROOT,
-          stdio: ["pipe", "pipe", "inherit"],
-          env: {
-            ...env,
-            PARLEY_BENCH_PORT_MIN: String(PARLEY_PORTS.min),
-            PARLEY_BENCH_PORT_MAX: String(PARLEY_PORTS.max),
-          },
-        }),
-      );
-      lines = jsonLines(child);
-      const ready = await lines.next(20_000, "parley-relay-server ready");
-      if (!ready.ready) throw new Error(`parley-relay-server: unexpected ${JSON.stringify(ready)}`);
-    },
-    async setup(phones) {
-      const relays = [];
-      for (let i = 0; i < phones.length; i += 50) {
-        const batch = phones.slice(i, i + 50).map(([a, b], j) => ({
-          a: phoneSdp(a, 2 * (i + j) + 1),
-          b: phoneSdp(b, 2 * (i + j) + 2),
-        }));
-        const id = nextId++;
-        child.stdin.write(`${JSON.stringify({ id, calls: batch })}\n`);
-        const reply = await lines.next(20_000, "parley-relay-server calls");
-        if (reply.error || !reply.ports) throw new Error(`parley-relay-server: ${JSON.stringify(reply)}`);
-        relays.push(...reply.ports);
-      }
-      return relays;
-    },
-    async stats() {
-      const id = nextId++;
-      child.stdin.write(`${JSON.stringify({ id, stats: true })}\n`);
-      return (await lines.next(5000, "parley-relay-server stats")).stats;
-    },
-    async close() {
-      child?.stdin.end();
-      await stop(child);
-      child = undefined;
-    },
-  };
-}
-
-function rtpengineTarget() {
-  let child;
-  let ng;
-  let stderrTail = "";
-  return {
-    name: "rtpengine",
-    get pid() {
-      return child?.pid;
-    },
-    async start() {
-      child = track(
-        spawn(
-          RTPENGINE,
-          [
-            "--config-file=none",
-            `--interface=${HOST}`,
-            `--listen-ng=${HOST}:${NG_LISTEN_PORT}`,
-            "--foreground",
-            "--log-stderr",
-            "--log-level=4",
-            `--port-min=${RTPENGINE_PORTS.min}`,
-            `--port-max=${RTPENGINE_PORTS.max}`,
-            "--table=-1",
-            "--timeout=120",
-          ],
-          { stdio: ["ignore", "ignore", "pipe"] },
-        ),
-      );
-      child.stderr.on("data", (chunk) => {
-        stderrTail = (stderrTail + chunk.toString()).slice(-4000);
-      });
-      ng = new NgClient(HOST, NG_LISTEN_PORT);
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`rtpengine exited early:\n${stderrTail}`);
-        try {
-          const pong = await ng.request({ command: "ping" }, 300);
-          if (pong.result === "pong") return;
-        } catch {}
-        if (Date.now() > deadline) throw new Error(`rtpengine did not answer ping:\n${stderrTail}`);
-        await sleep(100);
-      }
-    },
-    async setup(phones) {
-      const relays = new Array(phones.length);
-      let next = 0;
-      const worker = async () => {
-        while (next < phones.length) {
-          const i = next++;
-          const [a, b] = phones[i];
-          const common = { "call-id": `bench-${process.pid}-${i}`, "from-tag": `a${i}`, ICE: "remove" };
-          const offer = await ng.request({
-            ...common,
-            command: "offer",
-            sdp: phoneSdp(a, 2 * i + 1),
-            replace: ["origin", "session-connection"],
-          });
-          const answer = await ng.request({
-            ...common,
-            command: "answer",
-            "to-tag": `b${i}`,
-            sdp: phoneSdp(b, 2 * i + 2),
-            replace: ["origin", "session-connection"],
-          });
-          // The offer's SDP goes to phone B (where B sends); the answer's SDP goes to phone A.
-          relays[i] = [audioPort(answer.sdp), audioPort(offer.sdp)];
-        }
-      };
-      await Promise.all(Array.from({ length: 16 }, worker));
-      return relays;
-    },
-    async close() {
-      ng?.close();
-      ng = undefined;
-      await stop(child, 3000);
-      child = undefined;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// One step: fresh server + fresh generator, N calls for SECONDS.
-
-async function runStep(target, calls) {
-  const load = track(
-    spawn(process.execPath, [join(HERE, "load.mjs"), String(calls), String(SECONDS), String(SLICES)], {
-      stdio: ["pipe", "pipe", "inherit"],
-    }),
+  const generator = start(
+    process.execPath,
+    [join(HERE, "load.mjs"), info.layout, String(phones), String(SECONDS), String(SLICES), String(ROOM_SIZE)],
+    { stdio: ["pipe", "pipe", "inherit"] },
+    LOAD_CPU,
   );
-  const loadLines = jsonLines(load);
+  const loadLines = jsonLines(generator);
+  let result;
   try {
-    const { phones } = await loadLines.next(30_000, "load generator phones");
+    const { groups } = await loadLines.next(30_000, "load generator phones");
     await target.start();
     const setupStart = performance.now();
-    const relays = await target.setup(phones);
+    const relays = await target.setup(groups);
     const setupMs = performance.now() - setupStart;
-    load.stdin.write(`${JSON.stringify({ relays })}\n`);
+    generator.stdin.write(`${JSON.stringify({ relays })}\n`);
     await loadLines.next(30_000, "load generator start");
     const wall0 = performance.now();
-    const server0 = cpuSeconds(target.pid);
-    const load0 = cpuSeconds(load.pid);
+    const server0 = cpuTimes(target.pid);
+    const load0 = cpuTimes(generator.pid);
     const machine0 = machineJiffies();
     await loadLines.next(SECONDS * 1000 + 30_000, "load generator end of sending");
     const wall = (performance.now() - wall0) / 1000;
-    const serverCpu = (cpuSeconds(target.pid) - server0) / wall;
-    const loadCpu = (cpuSeconds(load.pid) - load0) / wall;
+    const server1 = cpuTimes(target.pid);
+    const serverUser = (server1.user - server0.user) / wall;
+    const serverSystem = (server1.system - server0.system) / wall;
+    const serverCpu = serverUser + serverSystem;
+    const load1 = cpuTimes(generator.pid);
+    const loadUser = (load1.user - load0.user) / wall;
+    const loadSystem = (load1.system - load0.system) / wall;
+    const loadCpu = loadUser + loadSystem;
     const machine1 = machineJiffies();
-    // Whole-machine busy share (all cores = 100%): shows other work competing for the CPUs.
+    // Whole-machine busy share (all cores = 100%) and what is left of it for other processes.
     const machineBusyPct = (100 * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total);
-    const { result } = await loadLines.next(30_000, "load generator result");
+    const otherCpuPct = Math.max(0, machineBusyPct * cpus - 100 * (serverCpu + loadCpu));
+    const generated = (await loadLines.next(30_000, "load generator result")).result;
     const serverStats = target.stats ? await target.stats().catch(() => undefined) : undefined;
-    return {
-      ...result,
+    result = {
+      ...generated,
+      load,
       setupMs: Math.round(setupMs),
       machineBusyPct,
+      otherCpuPct,
       serverCpuPct: 100 * serverCpu,
+      serverUserPct: 100 * serverUser,
+      serverSystemPct: 100 * serverSystem,
       loadCpuPct: 100 * loadCpu,
+      loadUserPct: 100 * loadUser,
+      loadSystemPct: 100 * loadSystem,
       serverStats,
     };
   } finally {
-    await stop(load);
+    await stop(generator);
     await target.close();
   }
+  // The server has closed its recorders: check what they wrote.
+  if (mode === "recording" && recordDir) Object.assign(result, checkRecordings(recordDir, result.sent));
+  return result;
 }
 
-function held(r) {
-  return r.lossPct < MAX_LOSS_PCT && r.jitterMs < MAX_JITTER_MS;
+/**
+ * Reads every WAV the recording step wrote and counts the 20 ms frames, per channel, that hold the
+ * phones' constant level (sample 80 of the frame, past the 12 octets of send stamps): a frame the
+ * recorder missed is silence. The recording loss is 1 − frames heard / packets the phones sent.
+ */
+function checkRecordings(dir, sent) {
+  let heard = 0;
+  let files = 0;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith(".wav")) continue;
+    const bytes = readFileSync(join(dir, name));
+    const channels = bytes.readUInt16LE(22);
+    const dataBytes = Math.min(bytes.readUInt32LE(40), bytes.length - 44);
+    const frameBytes = 160 * 2 * channels;
+    const frames = Math.floor(dataBytes / frameBytes);
+    for (let f = 0; f < frames; f++) {
+      for (let c = 0; c < channels; c++) {
+        if (bytes.readInt16LE(44 + f * frameBytes + (80 * channels + c) * 2) !== 0) heard += 1;
+      }
+    }
+    files += 1;
+  }
+  const lost = sent > 0 ? Math.max(0, sent - heard) / sent : 1;
+  return { recordingFiles: files, recordedFramesHeard: heard, recordingLossPct: 100 * lost };
 }
+
+const held = (r) =>
+  r.lossPct < MAX_LOSS_PCT && (r.recordingLossPct ?? 0) < MAX_LOSS_PCT && r.jitterMs < MAX_JITTER_MS;
 
 function describe(r) {
+  const transit =
+    r.transitMeanMs === null
+      ? ""
+      : `transit mean ${r.transitMeanMs.toFixed(2)} max ${r.transitMaxMs.toFixed(1)} ms, `;
+  const loss =
+    r.mode === "conference"
+      ? `voice loss ${r.lossPct.toFixed(3)}% (mix packets ${r.packetLossPct.toFixed(3)}%, worst phone ${r.worstStreamLossPct.toFixed(1)}%, dead ${r.deadStreams})`
+      : `loss ${r.lossPct.toFixed(3)}% (worst stream ${r.worstStreamLossPct.toFixed(1)}%, dead ${r.deadStreams})`;
+  const recorded =
+    r.recordingLossPct === undefined
+      ? ""
+      : `, recording loss ${r.recordingLossPct.toFixed(3)}% (${r.recordingFiles} files, ${r.serverStats?.recordedSeconds ?? "?"} s ` +
+        `recorded of ${r.serverStats?.recordingWallSeconds ?? "?"} s per call)`;
   return (
-    `loss ${r.lossPct.toFixed(3)}% (worst stream ${r.worstStreamLossPct.toFixed(1)}%, dead ${r.deadStreams}), ` +
-    `jitter ${r.jitterMs.toFixed(2)} ms (RFC 3550 est. mean ${r.rfc3550JitterMeanMs.toFixed(2)}, max ${r.rfc3550JitterMaxMs.toFixed(2)}), ` +
-    `transit mean ${r.transitMeanMs.toFixed(2)} max ${r.transitMaxMs.toFixed(1)} ms, ` +
-    `CPU server ${r.serverCpuPct.toFixed(0)}% generator ${r.loadCpuPct.toFixed(0)}% ` +
-    `machine ${r.machineBusyPct.toFixed(0)}% of ${cpus} cores ` +
-    `(sender lag mean ${r.senderLagMeanMs.toFixed(2)} max ${r.senderLagMaxMs.toFixed(1)} ms), setup ${r.setupMs} ms`
+    `${loss}, jitter ${r.jitterMs.toFixed(2)} ms (RFC 3550 est. mean ${r.rfc3550JitterMeanMs.toFixed(2)}, max ${r.rfc3550JitterMaxMs.toFixed(2)}), ` +
+    `${transit}CPU server ${r.serverCpuPct.toFixed(0)}% (user ${r.serverUserPct.toFixed(0)}, sys ${r.serverSystemPct.toFixed(0)}) generator ${r.loadCpuPct.toFixed(0)}% (user ${r.loadUserPct.toFixed(0)}, sys ${r.loadSystemPct.toFixed(0)}) other ${r.otherCpuPct.toFixed(0)}% ` +
+    `(machine ${r.machineBusyPct.toFixed(0)}% of ${cpus} cores), sender lag mean ${r.senderLagMeanMs.toFixed(2)} max ${r.senderLagMaxMs.toFixed(1)} ms, ` +
+    `setup ${r.setupMs} ms${recorded}`
   );
 }
 
 // ---------------------------------------------------------------------------------------------
 
-const maxSeconds = Number(
-  env.PARLEY_BENCH_MAX_SECONDS ?? TARGETS.length * STEPS.length * (SECONDS + 45) + 30,
+const plan = MODES.flatMap((mode) =>
+  targetsOf(mode).map((target) => ({ mode, target, steps: stepsOf(mode) })),
 );
+const maxSteps = plan.reduce((n, p) => n + p.steps.length * (1 + RETRIES), 0);
+const maxSeconds = Number(env.PARLEY_BENCH_MAX_SECONDS ?? maxSteps * (SECONDS + 30 + QUIET_WAIT_S) + 30);
 const deadline = setTimeout(() => {
   log(`bench:media: hard deadline of ${maxSeconds} s reached, stopping`);
   killLive();
@@ -428,42 +281,93 @@ const deadline = setTimeout(() => {
 }, maxSeconds * 1000);
 deadline.unref();
 
+let recordDir; // recording: WAVs go here; emptied after every step, removed at the end and on exit
+onExit(() => {
+  if (recordDir) rmSync(recordDir, { recursive: true, force: true });
+});
+function emptyRecordDir() {
+  if (!recordDir) return;
+  for (const file of readdirSync(recordDir)) rmSync(join(recordDir, file), { force: true });
+}
+
 log(
-  `bench:media: ${TARGETS.join(", ")}; steps ${STEPS.join(",")} calls; ${SECONDS} s per step; ` +
-    `held = loss < ${MAX_LOSS_PCT}% and jitter < ${MAX_JITTER_MS} ms; ${SLICES} slices per 20 ms tick`,
+  `bench:media: modes ${MODES.join(", ")}; targets ${TARGETS.join(", ")}; ${SECONDS} s per step; ` +
+    `held = loss < ${MAX_LOSS_PCT}% and jitter < ${MAX_JITTER_MS} ms; ${RETRIES} retr${RETRIES === 1 ? "y" : "ies"}; ` +
+    `${SLICES} slices per 20 ms tick; ${PIN ? "server pinned to CPU 0, generator to CPU 1" : "not pinned"}; ` +
+    `deadline ${maxSeconds} s`,
 );
-const results = {};
+const results = {}; // results[mode][target] = { best, at }
 const allSteps = [];
-for (const name of TARGETS) {
-  const target = name === "parley" ? parleyTarget() : rtpengineTarget();
+for (const { mode, target: name, steps } of plan) {
+  const unit = MODE_INFO[mode].unit;
+  recordDir = mode === "recording" ? mkdtempSync(join(tmpdir(), "parley-bench-rec-")) : undefined;
+  const target =
+    name === "parley"
+      ? parleyTarget({ mode, cpu: SERVER_CPU, nodeArgs: NODE_ARGS, recordDir })
+      : rtpengineTarget({ binary: RTPENGINE, cpu: SERVER_CPU });
   let best = 0;
-  for (const calls of STEPS) {
-    let r;
-    try {
-      r = await runStep(target, calls);
-    } catch (error) {
-      log(`  ${target.name} ${calls} calls: FAILED: ${error instanceof Error ? error.message : error}`);
-      allSteps.push({ target: name, calls, error: String(error) });
-      break;
+  let at;
+  ladder: for (const load of steps) {
+    for (let attempt = 0; attempt <= RETRIES; attempt++) {
+      let r;
+      try {
+        r = await runStep(mode, target, load);
+      } catch (error) {
+        log(
+          `  ${mode} ${target.name} ${load} ${unit}: FAILED: ${error instanceof Error ? error.message : error}`,
+        );
+        allSteps.push({ mode, target: name, load, error: String(error) });
+        break ladder;
+      } finally {
+        emptyRecordDir();
+      }
+      const ok = held(r);
+      allSteps.push({ mode, target: name, ...r, held: ok });
+      const limit = r.loadCpuPct > 90 ? " [generator near one core: it may be the limit]" : "";
+      const again = attempt > 0 ? " (retry)" : "";
+      log(
+        `  ${mode} ${target.name} ${load} ${unit}${again}: ${ok ? "held" : "NOT held"}: ${describe(r)}${limit}`,
+      );
+      await sleep(300);
+      if (ok) {
+        best = load;
+        at = r;
+        continue ladder;
+      }
     }
-    const ok = held(r);
-    allSteps.push({ target: name, ...r, held: ok });
-    const generatorBound = r.loadCpuPct > 90 ? " [generator near one core: it may be the limit]" : "";
-    log(`  ${target.name} ${calls} calls: ${ok ? "held" : "NOT held"}: ${describe(r)}${generatorBound}`);
-    if (!ok) break;
-    best = calls;
-    await sleep(500);
+    break;
   }
-  results[name] = best;
+  if (recordDir) rmSync(recordDir, { recursive: true, force: true });
+  recordDir = undefined;
+  results[mode] ??= {};
+  results[mode][name] = { best, at };
 }
 if (env.PARLEY_BENCH_JSON) writeFileSync(env.PARLEY_BENCH_JSON, JSON.stringify(allSteps, null, 2));
 
-const parts = [];
-if (results.parley !== undefined) parts.push(`Parley ${results.parley} calls`);
-if (results.rtpengine !== undefined) parts.push(`rtpengine ${results.rtpengine} calls`);
-if (results.parley !== undefined && results.rtpengine) {
-  parts.push(`ratio ${(results.parley / results.rtpengine).toFixed(2)}×`);
+// CPU per unit at the largest load held: % of one core, and ms of CPU per second.
+function cpuPer(result, unit) {
+  const { best, at } = result;
+  if (!at) return "nothing held";
+  const per = at.serverCpuPct / best;
+  return (
+    `${best} ${unit}: server ${at.serverCpuPct.toFixed(0)}% of a core (${(per * 10).toFixed(2)} ms CPU/s per ${unit.replace(/s$/, "")}), ` +
+    `generator ${at.loadCpuPct.toFixed(0)}%, other processes ${at.otherCpuPct.toFixed(0)}%`
+  );
 }
-process.stdout.write(`relay: ${parts.join(", ")}\n`);
+const lines = [];
+log("summary (CPU at the largest load held):");
+for (const mode of MODES) {
+  const unit = MODE_INFO[mode].unit;
+  const byTarget = results[mode] ?? {};
+  const parts = [];
+  if (byTarget.parley) parts.push(`Parley ${byTarget.parley.best} ${unit}`);
+  if (byTarget.rtpengine) parts.push(`rtpengine ${byTarget.rtpengine.best} ${unit}`);
+  if (byTarget.parley && byTarget.rtpengine?.best) {
+    parts.push(`ratio ${(byTarget.parley.best / byTarget.rtpengine.best).toFixed(2)}×`);
+  }
+  for (const [name, result] of Object.entries(byTarget)) log(`  ${mode} ${name}: ${cpuPer(result, unit)}`);
+  lines.push(`${mode}: ${parts.join(", ")}`);
+}
+process.stdout.write(`${lines.join("\n")}\n`);
 killLive();
 process.exit(0);
