@@ -342,6 +342,31 @@ export const RecordingSection = section(
       description:
         'Play "this call is being recorded" to both parties of every automatically recorded call, whatever the subscription says.',
     }),
+    pause_mode: Type.Union([Type.Literal("silence"), Type.Literal("skip")], {
+      default: "silence",
+      description:
+        "What a paused span becomes in the file: silence (the recording keeps the call's timeline) or skip (left out).",
+    }),
+    pause_mode_by_domain: Type.Record(
+      Type.String(),
+      Type.Union([Type.Literal("silence"), Type.Literal("skip")]),
+      {
+        default: {},
+        allowed: 'a table of domain = "silence" or "skip"',
+        description: "Per-tenant pause_mode, by SIP domain, overriding pause_mode.",
+      },
+    ),
+    retention_days: Type.Integer({
+      minimum: 0,
+      maximum: 36_500,
+      default: 0,
+      description: "Days recordings are kept before the retention job deletes them; 0 keeps them forever.",
+    }),
+    retention_days_by_domain: Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: 36_500 }), {
+      default: {},
+      allowed: "a table of domain = days",
+      description: "Per-tenant retention_days, by SIP domain.",
+    }),
     webhook_url: Type.String({
       default: "",
       description:

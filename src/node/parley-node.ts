@@ -10,6 +10,7 @@ import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
 import { MediaEngine } from "../media/index.ts";
 import {
   type RecordingEvent,
+  RecordingRetention,
   RecordingService,
   RecordingWebhook,
   RingbackTones,
@@ -52,6 +53,7 @@ export class ParleyNode {
   #media: MediaEngine | undefined;
   #cdrs: SqlCdrStore | undefined;
   #recording: RecordingService | undefined;
+  #retention: RecordingRetention | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -173,6 +175,9 @@ export class ParleyNode {
         logger,
         announceAll: config.recording.announcement,
         ringbackDir: join(config.data_dir, "ringback"),
+        pauseMode: (domain) =>
+          (domain === undefined ? undefined : config.recording.pause_mode_by_domain[domain]) ??
+          config.recording.pause_mode,
         ...(config.recording.webhook_url === ""
           ? {}
           : {
@@ -190,6 +195,15 @@ export class ParleyNode {
             }),
       });
       await this.#recording.recoverInterrupted();
+      this.#retention = new RecordingRetention({
+        store: this.#recording.store,
+        directory: config.recording.dir,
+        clock: this.clock,
+        logger,
+        days: config.recording.retention_days,
+        daysByDomain: config.recording.retention_days_by_domain,
+      });
+      this.#retention.start();
       this.#sip.calls.register(this.#recording.module);
       const { address, port } = this.httpAddress;
       this.#state = "Running";
@@ -233,6 +247,7 @@ export class ParleyNode {
   }
 
   async #release(): Promise<void> {
+    this.#retention?.stop();
     await this.#sip?.stop();
     this.#media?.close();
     await this.#opened?.database.close();

@@ -36,7 +36,7 @@ export class Recorder {
   readonly #flushEvery: number;
   readonly #off: Array<() => void> = [];
   #frames = 0;
-  #paused = false;
+  #paused: "silence" | "skip" | undefined;
   #closed = false;
 
   constructor(options: RecorderOptions) {
@@ -60,13 +60,16 @@ export class Recorder {
     return this.#closed;
   }
 
-  /** Stops writing (time paused is not in the file) until resume(). */
-  pause(): void {
-    this.#paused = true;
+  /**
+   * Stops recording the parties until resume(): with `silence` the paused span is written as
+   * silence (the file keeps the call's timeline), otherwise it is left out of the file.
+   */
+  pause(options: { silence?: boolean } = {}): void {
+    this.#paused = options.silence ? "silence" : "skip";
   }
 
   resume(): void {
-    this.#paused = false;
+    this.#paused = undefined;
   }
 
   close(): void {
@@ -88,7 +91,11 @@ export class Recorder {
   #record(options: RecorderOptions): void {
     const left = this.#frame(this.#left, options.left, this.#leftPcm);
     const right = this.#frame(this.#right, options.right, this.#rightPcm);
-    if (this.#paused) return;
+    if (this.#paused === "skip") return;
+    if (this.#paused === "silence") {
+      left.fill(0);
+      right.fill(0);
+    }
     if (this.#layout === "stereo") {
       this.#writer.writeStereo(left, right);
     } else {

@@ -7,6 +7,7 @@ export {
   type RecordingAuditOutcome,
   type RecordingAuditQuery,
 } from "./recording-audit-log.ts";
+export { RecordingRetention, type RecordingRetentionOptions } from "./recording-retention.ts";
 export {
   type RecordingEvent,
   RecordingService,

@@ -36,12 +36,20 @@ export interface RecordingServiceOptions {
   onEvent?: (event: RecordingEvent) => void;
   /** Where personal ring-back tones are (`<extension>@<domain>.wav`, 8 kHz mono 16-bit). */
   ringbackDir?: string;
+  /**
+   * What a pause does in a tenant's recordings (recording.pause_mode, per domain): `silence`
+   * keeps the call's timeline with silence, `skip` leaves the span out.
+   */
+  pauseMode?: (domain: string | undefined) => "silence" | "skip";
 }
 
 interface Active {
   record: RecordingRecord;
   stop: () => void;
   frames: () => number;
+  pause: () => void;
+  resume: () => void;
+  paused: boolean;
 }
 
 interface Decision {
@@ -106,6 +114,38 @@ export class RecordingService {
     if (open.length > 0)
       this.#o.logger.warn({ recordings: open.length }, "recordings of interrupted calls completed");
     return open.length;
+  }
+
+  /** Pauses the recording of a call (API, or `*2`); false when the call has none. */
+  pause(callId: string): boolean {
+    return this.#setPaused(callId, true);
+  }
+
+  resume(callId: string): boolean {
+    return this.#setPaused(callId, false);
+  }
+
+  /** Whether a call is being recorded now, and whether that recording is paused. */
+  status(callId: string): { recording: boolean; paused: boolean; id?: string } {
+    const active = this.#active.get(callId);
+    return active
+      ? { recording: true, paused: active.paused, id: active.record.id }
+      : { recording: false, paused: false };
+  }
+
+  #setPaused(callId: string, paused: boolean): boolean {
+    const active = this.#active.get(callId);
+    if (!active) return false;
+    if (active.paused !== paused) {
+      active.paused = paused;
+      if (paused) active.pause();
+      else active.resume();
+      this.#o.logger.info(
+        { callId, recording: active.record.id, paused },
+        paused ? "recording paused" : "recording resumed",
+      );
+    }
+    return true;
   }
 
   /** The metadata store (read side for the API and tests). */
@@ -216,10 +256,15 @@ export class RecordingService {
       mkdirSync(dirname(file), { recursive: true });
       await this.#o.store.create(record);
       const recorder = session.record(parties.caller, parties.callee, file);
+      const domain = info.callee?.domain ?? info.caller?.domain;
+      const silence = (this.#o.pauseMode?.(domain) ?? "silence") === "silence";
       this.#active.set(session.id, {
         record,
         stop: () => recorder.close(),
         frames: () => recorder.framesWritten,
+        pause: () => recorder.pause({ silence }),
+        resume: () => recorder.resume(),
+        paused: false,
       });
       this.#o.logger.info({ callId: session.id, recording: id, path, reason }, "recording started");
     } catch (error) {

@@ -139,4 +139,30 @@ describe("Recorder", () => {
       }
     });
   }
+
+  for (const mode of ["silence", "skip"] as const) {
+    test(`pause(${mode === "silence" ? "{ silence: true }" : ""}) ${mode === "silence" ? "writes the paused span as silence" : "leaves the paused span out"}`, async (t) => {
+      const clock = new FakeClock();
+      const a = await leg("PCMU", clock);
+      const b = await leg("PCMU", clock);
+      const path = join(mkdtempSync(join(tmpdir(), "parley-rec-")), "paused.wav");
+      const recorder = new Recorder({ path, clock, left: a.endpoint, right: b.endpoint });
+      t.after(() => (recorder.close(), a.close(), b.close()));
+      let received = 0;
+      a.endpoint.session.on("packet", () => received++);
+      for (let frame = 0; frame < 30; frame++) {
+        if (frame === 10) recorder.pause(mode === "silence" ? { silence: true } : {});
+        if (frame === 20) recorder.resume();
+        a.peer.send(encodeG711("PCMU", tone(1000, frame)), { payloadType: 0 });
+        await until(() => received > frame, `frame ${frame}`);
+        clock.advance(20);
+      }
+      recorder.close();
+      const [left = new Int16Array()] = readWav(path).samples;
+      assert.equal(left.length, (mode === "silence" ? 30 : 20) * 160);
+      const quiet = (f: number) => left.subarray(f * 160, (f + 1) * 160).every((s) => s === 0);
+      assert.ok(!quiet(5) && !quiet(mode === "silence" ? 25 : 15), "the tone before and after the pause");
+      if (mode === "silence") assert.ok([12, 15, 18].every(quiet), "the paused span is silence");
+    });
+  }
 });

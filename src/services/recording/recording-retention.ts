@@ -1,0 +1,85 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Clock, TimerHandle } from "../../kernel/clock.ts";
+import type { Logger } from "../../kernel/log.ts";
+import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
+
+export interface RecordingRetentionOptions {
+  store: RecordingStore;
+  directory: string;
+  clock: Clock;
+  logger: Logger;
+  /** recording.retention_days: 0 keeps recordings forever. */
+  days: number;
+  /** recording.retention_days_by_domain: per-tenant overrides. */
+  daysByDomain: Readonly<Record<string, number>>;
+  /** How often the job runs, ms (default hourly). */
+  intervalMs?: number;
+}
+
+/**
+ * The retention job: deletes recordings (file and row) older than their tenant's retention, at
+ * start and then every hour, and logs what it removed. A recording's tenant is the domain of its
+ * first owner (else of its callee). In a cluster the job may run on every node: deleting twice is
+ * harmless (the second finds nothing).
+ */
+export class RecordingRetention {
+  readonly #o: RecordingRetentionOptions;
+  #timer: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(options: RecordingRetentionOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    void this.run().finally(() => this.#schedule());
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+  }
+
+  /** One pass; returns the recordings removed. */
+  async run(): Promise<RecordingRecord[]> {
+    const all = [this.#o.days, ...Object.values(this.#o.daysByDomain)].filter((d) => d > 0);
+    if (all.length === 0) return [];
+    const now = this.#o.clock.now();
+    const oldestCutoff = now - Math.min(...all) * 86_400_000;
+    const removed: RecordingRecord[] = [];
+    for (;;) {
+      const batch = (await this.#o.store.list({ before: oldestCutoff, limit: 500 })).filter((r) => {
+        const days = this.#daysFor(r);
+        return days > 0 && r.startedAt < now - days * 86_400_000 && r.status !== "recording";
+      });
+      if (batch.length === 0) break;
+      for (const recording of batch) {
+        await rm(join(this.#o.directory, recording.path), { force: true });
+        await this.#o.store.delete(recording.id);
+        removed.push(recording);
+      }
+      if (batch.length < 500) break;
+    }
+    if (removed.length > 0) {
+      this.#o.logger.info(
+        { removed: removed.length, ids: removed.slice(0, 20).map((r) => r.id) },
+        "retention removed expired recordings",
+      );
+    }
+    return removed;
+  }
+
+  #daysFor(recording: RecordingRecord): number {
+    const owner = recording.owners[0] ?? recording.callee;
+    const domain = owner.includes("@") ? owner.slice(owner.lastIndexOf("@") + 1) : undefined;
+    return (domain === undefined ? undefined : this.#o.daysByDomain[domain]) ?? this.#o.days;
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = this.#o.clock.setTimer(this.#o.intervalMs ?? 3_600_000, () => {
+      void this.run().finally(() => this.#schedule());
+    });
+  }
+}
