@@ -320,6 +320,7 @@ out({
     transitMaxMs: MODE === "pairs" ? round(maxTransit) : null,
     senderLagMeanMs: round(lagSum / Math.max(1, sub)),
     senderLagMaxMs: round(lagMax),
+    generator: "node",
   },
 });
 for (const phone of phones) phone.socket.close();

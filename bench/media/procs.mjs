@@ -38,12 +38,20 @@ export const canPin = TASKSET !== undefined;
 const live = new Set();
 const exitHooks = [];
 
-/** Spawns `command args`, pinned to `cpu` with taskset when given (taskset execs: same PID). */
+const NICE = which("nice");
+/** PARLEY_BENCH_NICE: run the server and the generator at this niceness (e.g. -10 on a shared machine). */
+const NICENESS = process.env.PARLEY_BENCH_NICE;
+
+/**
+ * Spawns `command args`, pinned to `cpu` with taskset when given, at PARLEY_BENCH_NICE when set
+ * (taskset and nice exec the command: the child's PID is the command's).
+ */
 export function start(command, args, options, cpu) {
-  const child =
-    cpu === undefined
-      ? spawn(command, args, options)
-      : spawn(TASKSET, ["-c", String(cpu), command, ...args], options);
+  let argv = [command, ...args];
+  if (cpu !== undefined) argv = [TASKSET, "-c", String(cpu), ...argv];
+  if (NICENESS && NICE) argv = [NICE, "-n", NICENESS, ...argv];
+  const [program = command, ...rest] = argv;
+  const child = spawn(program, rest, options);
   live.add(child);
   child.once("exit", () => live.delete(child));
   return child;

@@ -4,8 +4,9 @@
 //   relay       N calls, each two phones bridged (engine.bridge; rtpengine offer/answer)
 //   recording   the same calls, each also recorded to a stereo WAV (engine.record) in a temp dir
 //   conference  N participants in 10-party rooms (engine.conference)
-// Every phone sends a 172-byte PCMU packet every 20 ms. The phones are played by load.mjs, a
-// separate process, so its CPU is measured apart from the server's. For each mode and target the
+// Every phone sends a 172-byte PCMU packet every 20 ms. The phones are played by the load generator,
+// a separate process, so its CPU is measured apart from the server's: load.c, compiled here with the
+// system C compiler into a temp directory, or load.mjs (same protocol and measurements) without one. For each mode and target the
 // load steps up; every step starts a fresh server and a fresh generator, runs for the step time and
 // is "held" when the loss is under 0.5% and the added jitter (mean |D|, RFC 3550 §6.4.1) under
 // 5 ms. A step that is not held is tried once more; the ladder stops at the first step that fails
@@ -29,12 +30,15 @@
 //   PARLEY_BENCH_RETRIES         tries more for a step not held (default 1, --quick 0)
 //   PARLEY_BENCH_SLICES          bursts the generator spreads each 20 ms tick over (default 4)
 //   PARLEY_BENCH_PIN             1/0: pin server and generator to CPUs 0 and 1 (default 1 with ≥ 2 CPUs)
+//   PARLEY_BENCH_NICE            niceness of the server and the generator (e.g. -10 on a shared machine)
 //   PARLEY_BENCH_QUIET_WAIT      before each step, wait up to this many seconds for other processes to use
 //                                under 30% of a core (default 30, --quick 3; 0: do not wait)
+//   PARLEY_BENCH_GENERATOR       c or node: the load generator (default c when `cc` builds load.c)
 //   PARLEY_BENCH_NODE_ARGS       extra Node.js flags for Parley's server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   PARLEY_BENCH_MAX_SECONDS     hard deadline for the whole run (default: computed)
 //   PARLEY_BENCH_JSON            also write every step's numbers as JSON to this file
 //   PARLEY_BENCH_RTPENGINE       rtpengine binary (default: rtpengine on PATH)
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,6 +99,31 @@ const SERVER_CPU = PIN ? 0 : undefined;
 const LOAD_CPU = PIN ? 1 : undefined;
 const QUIET_WAIT_S = Number(env.PARLEY_BENCH_QUIET_WAIT ?? (QUICK ? 3 : 30));
 const NODE_ARGS = list((env.PARLEY_BENCH_NODE_ARGS ?? "").replace(/\s+/g, ","));
+
+/** The generator: load.c built into a temp directory (removed at exit), else load.mjs. */
+function buildGenerator() {
+  const wanted = env.PARLEY_BENCH_GENERATOR ?? "c";
+  if (wanted === "node") return { kind: "node", command: process.execPath, args: [join(HERE, "load.mjs")] };
+  if (wanted !== "c") {
+    log(`PARLEY_BENCH_GENERATOR must be c or node, not ${wanted}`);
+    process.exit(2);
+  }
+  const compiler = which(env.CC ?? "cc");
+  if (compiler) {
+    const dir = mkdtempSync(join(tmpdir(), "parley-bench-load-"));
+    onExit(() => rmSync(dir, { recursive: true, force: true }));
+    const binary = join(dir, "parley-load");
+    const built = spawnSync(compiler, ["-O2", "-o", binary, join(HERE, "load.c"), "-lm"], {
+      encoding: "utf8",
+    });
+    if (built.status === 0) return { kind: "c", command: binary, args: [] };
+    log(`bench:media: could not build load.c (${built.stderr.trim() || built.error}); using load.mjs`);
+  } else {
+    log("bench:media: no C compiler (cc); using load.mjs as the load generator");
+  }
+  return { kind: "node", command: process.execPath, args: [join(HERE, "load.mjs")] };
+}
+const GENERATOR = buildGenerator();
 
 /** Per mode: the generator's layout, the unit counted, and the default steps. */
 const MODE_INFO = {
@@ -158,8 +187,8 @@ async function runStep(mode, target, load) {
     if (busy >= 0.3) log(`  (other processes still use ${(100 * busy).toFixed(0)}% of a core; going ahead)`);
   }
   const generator = start(
-    process.execPath,
-    [join(HERE, "load.mjs"), info.layout, String(phones), String(SECONDS), String(SLICES), String(ROOM_SIZE)],
+    GENERATOR.command,
+    [...GENERATOR.args, info.layout, String(phones), String(SECONDS), String(SLICES), String(ROOM_SIZE)],
     { stdio: ["pipe", "pipe", "inherit"] },
     LOAD_CPU,
   );
@@ -293,7 +322,7 @@ function emptyRecordDir() {
 log(
   `bench:media: modes ${MODES.join(", ")}; targets ${TARGETS.join(", ")}; ${SECONDS} s per step; ` +
     `held = loss < ${MAX_LOSS_PCT}% and jitter < ${MAX_JITTER_MS} ms; ${RETRIES} retr${RETRIES === 1 ? "y" : "ies"}; ` +
-    `${SLICES} slices per 20 ms tick; ${PIN ? "server pinned to CPU 0, generator to CPU 1" : "not pinned"}; ` +
+    `${SLICES} slices per 20 ms tick; generator ${GENERATOR.kind === "c" ? "load.c" : "load.mjs"}; ${PIN ? "server pinned to CPU 0, generator to CPU 1" : "not pinned"}; ` +
     `deadline ${maxSeconds} s`,
 );
 const results = {}; // results[mode][target] = { best, at }
