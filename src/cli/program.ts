@@ -6,6 +6,7 @@ import { createLogger } from "../kernel/log.ts";
 import { openApiDocument, PARLEY_VERSION, ParleyNode } from "../node/index.ts";
 import { cdrCommands } from "./cdr-commands.ts";
 import { type CliOutput, configOf, withDirectory } from "./context.ts";
+import { userRecordingCommand } from "./recording-commands.ts";
 import { registrationCommands } from "./registration-commands.ts";
 import { tokenCommands } from "./token-commands.ts";
 import { userCommands } from "./user-commands.ts";
@@ -40,7 +41,7 @@ export function buildProgram(io: ProgramIo): Command {
       await node.stop();
     });
 
-  userCommands(program, io);
+  userRecordingCommand(userCommands(program, io), io);
   tokenCommands(program, io);
   registrationCommands(program, io);
   cdrCommands(program, io);

@@ -9,8 +9,8 @@ const FEATURES: Record<string, keyof UserFeatures> = {
   "click-to-call": "clickToCall",
 };
 
-/** `parley user add|list|remove|passwd`. */
-export function userCommands(program: Command, io: CliOutput): void {
+/** `parley user add|list|remove|passwd`; returns the `user` command for more subcommands. */
+export function userCommands(program: Command, io: CliOutput): Command {
   const user = program.command("user").description("manage subscribers (SIP users)");
 
   user
@@ -61,14 +61,16 @@ export function userCommands(program: Command, io: CliOutput): void {
 
   user
     .command("remove")
-    .description("remove a user and release their numbers")
+    .description("remove a user, release their numbers and revoke their API tokens")
     .argument("<extension>")
     .option("-d, --domain <domain>", "SIP domain (default: sip.domain)")
     .action(async (extension: string, options, command: Command) => {
-      await withDirectory(command, async ({ directory }) => {
+      await withDirectory(command, async ({ directory, tokens }) => {
         const found = await directory.findUser(extension, options.domain);
         if (!found) throw new CliFailure(`no user ${extension}`);
+        const { key } = await directory.getUserWithDomain(found.id);
         await directory.removeUser(found.id);
+        await tokens.revokeUser(key);
         io.out(`removed ${extension}`);
       });
     });
@@ -91,6 +93,7 @@ export function userCommands(program: Command, io: CliOutput): void {
         io.out(`${options.web ? "web" : "SIP"} password changed for ${extension}`);
       });
     });
+  return user;
 }
 
 function describe(user: User): string {

@@ -11,6 +11,7 @@ import type { RecordingSubscriptions, RingbackTones } from "../services/recordin
 import { requireAdminToken, requireToken } from "./plugins/bearer-auth.ts";
 import { installErrorResponses } from "./plugins/error-responses.ts";
 import { installHttpMetrics } from "./plugins/http-metrics.ts";
+import { type CallRecordingControl, callRecordingRoutes } from "./routes/call-recording.ts";
 import { callRoutes } from "./routes/calls.ts";
 import { cdrRoutes } from "./routes/cdrs.ts";
 import { domainRoutes } from "./routes/domains.ts";
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   calls?: () => CallControl | undefined;
   /** Recordings, their files and the access audit log, for /api/v1/recordings (503 when absent). */
   recordings?: RecordingRoutesOptions;
+  /** The recording service, for /api/v1/calls/{id}/recording and /api/v1/recordings/events. */
+  recordingControl?: () => CallRecordingControl | undefined;
   /** Recording subscriptions, for /api/v1/users/{id}/recording (503 when absent). */
   recordingSubscriptions?: RecordingSubscriptions;
   /** Personal ring-back tones, for /api/v1/users/{id}/ringback (503 when absent). */
@@ -119,6 +122,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         );
         await admin.register(cdrRoutes, { cdrs: options.cdrs ?? new MemoryCdrStore() });
         await admin.register(callRoutes, { calls: options.calls ?? (() => undefined) });
+        await admin.register(callRecordingRoutes, {
+          recording: options.recordingControl ?? (() => undefined),
+          callExists: (id) => options.calls?.()?.call(id) !== undefined,
+        });
       });
       // Admin or user tokens; each route limits what a user token reaches to its own user.
       await api.register(async (scoped) => {

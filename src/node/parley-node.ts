@@ -125,6 +125,7 @@ export class ParleyNode {
         registrations: { registrations: () => this.#sip?.location.all() ?? [], now: () => this.clock.now() },
         cdrs,
         calls: () => this.#sip?.calls,
+        recordingControl: () => this.#recording,
         recordings: {
           store: new SqlRecordingStore(database.db),
           directory: config.recording.dir,

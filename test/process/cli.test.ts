@@ -83,7 +83,7 @@ describe("parley CLI", () => {
     assert.match(tokens.stdout, /\tci\tadmin\t/);
     assert.equal((await runParley(["token", "revoke", id], { cwd })).code, 0);
     assert.match((await runParley(["token", "list"], { cwd })).stdout, /revoked /);
-    assert.equal((await runParley(["token", "create"], { cwd })).code, 1, "only admin tokens exist so far");
+    assert.equal((await runParley(["token", "create"], { cwd })).code, 1, "a token needs --admin or --user");
   });
 
   test("config check prints the effective configuration with secrets masked; version prints the version", async () => {

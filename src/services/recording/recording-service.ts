@@ -14,6 +14,7 @@ import {
 import type { Clock } from "../../kernel/clock.ts";
 import { newId } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
+import { TypedEmitter } from "../../kernel/typed-emitter.ts";
 import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
 import { DEFAULT_SUBSCRIPTION, type RecordingSubscriptions } from "./recording-subscriptions.ts";
 
@@ -65,15 +66,24 @@ interface Decision {
  * Files are stereo WAV (caller left, callee right), valid on disk while they grow; metadata goes
  * to the RecordingStore, linked to the CDR by the call id.
  */
-export class RecordingService {
+export interface RecordingServiceEvents extends Record<string, unknown[]> {
+  /** A recording ended: saved or failed (the same events the webhook gets). */
+  event: [RecordingEvent];
+}
+
+export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
   readonly #o: RecordingServiceOptions;
   /** Calls whose parties are connected, by call id: what `*1` records. */
-  readonly #connected = new Map<string, { parties: ConnectedParties; info: ConnectedCallInfo }>();
+  readonly #connected = new Map<
+    string,
+    { session: CallSession; parties: ConnectedParties; info: ConnectedCallInfo }
+  >();
   readonly #active = new Map<string, Active>();
   readonly #decisions = new Map<string, Decision | undefined>();
   readonly module: ServiceModule;
 
   constructor(options: RecordingServiceOptions) {
+    super();
     this.#o = options;
     this.module = defineService({
       name: "recording",
@@ -114,6 +124,26 @@ export class RecordingService {
     if (open.length > 0)
       this.#o.logger.warn({ recordings: open.length }, "recordings of interrupted calls completed");
     return open.length;
+  }
+
+  #announce(event: RecordingEvent): void {
+    this.#o.onEvent?.(event);
+    this.safeEmit("event", event);
+  }
+
+  /** Starts recording a connected call on request (the API); false when the call is not connected here. */
+  async start(callId: string): Promise<boolean> {
+    const connected = this.#connected.get(callId);
+    if (!connected) return false;
+    await this.#start(connected.session, connected.parties, connected.info, "on-demand");
+    return this.#active.has(callId);
+  }
+
+  /** Stops a call's recording on request; false when there was none. */
+  stop(callId: string): boolean {
+    if (!this.#active.has(callId)) return false;
+    this.#finish(callId);
+    return true;
   }
 
   /** Pauses the recording of a call (API, or `*2`); false when the call has none. */
@@ -201,7 +231,7 @@ export class RecordingService {
   }
 
   async #bridged(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): Promise<void> {
-    this.#connected.set(session.id, { parties, info });
+    this.#connected.set(session.id, { session, parties, info });
     const onEnded = () => {
       this.#connected.delete(session.id);
       this.#decisions.delete(session.id);
@@ -299,7 +329,7 @@ export class RecordingService {
           { callId, recording: record.id, durationMs: saved.durationMs, sizeBytes },
           "recording saved",
         );
-        this.#o.onEvent?.({ type: "saved", recording: saved });
+        this.#announce({ type: "saved", recording: saved });
       } catch (error) {
         await this.#fail(record, error);
       }
@@ -315,7 +345,7 @@ export class RecordingService {
     await this.#o.store
       .update(record.id, { status: "failed", ...(failed.error ? { error: failed.error } : {}) })
       .catch(() => {});
-    this.#o.onEvent?.({ type: "failed", recording: failed });
+    this.#announce({ type: "failed", recording: failed });
   }
 }
 

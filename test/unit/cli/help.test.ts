@@ -10,6 +10,7 @@ const COMMANDS = [
   ["user", "list"],
   ["user", "remove"],
   ["user", "passwd"],
+  ["user", "recording"],
   ["token"],
   ["token", "create"],
   ["token", "list"],
