@@ -9,7 +9,6 @@ import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
 import { MediaEngine } from "../media/index.ts";
 import {
-  type RecordingEvent,
   RecordingRetention,
   RecordingService,
   RecordingWebhook,
@@ -179,22 +178,16 @@ export class ParleyNode {
         pauseMode: (domain) =>
           (domain === undefined ? undefined : config.recording.pause_mode_by_domain[domain]) ??
           config.recording.pause_mode,
-        ...(config.recording.webhook_url === ""
-          ? {}
-          : {
-              onEvent: (
-                (webhook) => (event: RecordingEvent) =>
-                  webhook.deliver(event)
-              )(
-                new RecordingWebhook({
-                  url: config.recording.webhook_url,
-                  secret: config.recording.webhook_secret,
-                  clock: this.clock,
-                  logger,
-                }),
-              ),
-            }),
       });
+      if (config.recording.webhook_url !== "") {
+        const webhook = new RecordingWebhook({
+          url: config.recording.webhook_url,
+          secret: config.recording.webhook_secret,
+          clock: this.clock,
+          logger,
+        });
+        this.#recording.on("event", (event) => webhook.deliver(event));
+      }
       await this.#recording.recoverInterrupted();
       this.#retention = new RecordingRetention({
         store: this.#recording.store,
