@@ -254,6 +254,13 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         ...(info.caller ? { caller: info.caller } : {}),
         ...(info.trunk ? { trunk: info.trunk } : {}),
       },
+      routed: async (connected) => {
+        for (const service of this.#services) {
+          await Promise.resolve(service.routed?.(call, connected)).catch((error: unknown) =>
+            call.logger.error({ err: error, service: service.name }, "service failed on a routed call"),
+          );
+        }
+      },
       ringback: async (connected) => {
         for (const service of this.#services) {
           const items = await service.ringback?.(connected);

@@ -27,6 +27,8 @@ export async function connectCaller(
     viaTrunks: boolean;
     /** The caller's own caller ID from their profile. */
     callerId?: { number: string; name?: string; external?: string };
+    /** Services' look-ups once the call is routed (run while the phones ring). */
+    routed?(info: ConnectedCallInfo): Promise<void>;
     /** Services' ring-back for this call (early media), if any. */
     ringback?(info: ConnectedCallInfo): Promise<CallPlayItem[] | undefined>;
     /** Services' steps once both answered: before and after the bridge. */
@@ -62,6 +64,7 @@ export async function connectCaller(
       : {}),
     ...(route.kind === "trunk" ? { trunk: route.trunk.name } : {}),
   };
+  const routed = hooks.routed?.(info);
   const ringback = await hooks.ringback?.(info);
   let ringbackPlaying = false;
   let earlyBridged: { party: CallParty; pairing: Pairing } | undefined;
@@ -96,6 +99,7 @@ export async function connectCaller(
     caller.hangup(result.failed, relayedStatus(result.sipStatus) ?? statusForCause(result.failed));
     return;
   }
+  await routed;
   if (ringbackPlaying) call.stopPlayback(caller);
   caller.answer();
   hooks.onAnswered(result.answered);

@@ -156,6 +156,11 @@ export interface ServiceModule {
   /** DTMF codes this service reacts to during answered calls, e.g. `{ code: "*1", run }`. */
   readonly featureCodes?: readonly FeatureCode[];
   /**
+   * A basic call was routed and its callee's phones are about to ring: the moment to look things
+   * up (a subscription) so that nothing waits for storage once the callee answers.
+   */
+  routed?(session: CallSession, info: ConnectedCallInfo): Promise<void>;
+  /**
    * While the callee's phones ring in a basic call: what the caller hears instead of the phone's
    * own ring-back (sent as early media, 183 + RTP). The first service to return items wins.
    */

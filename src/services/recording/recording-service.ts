@@ -46,6 +46,8 @@ export interface RecordingServiceOptions {
 
 interface Active {
   record: RecordingRecord;
+  /** The row's insert; finishing waits for it, so a short call's update never comes first. */
+  created: Promise<void>;
   stop: () => void;
   frames: () => number;
   pause: () => void;
@@ -87,6 +89,9 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     this.#o = options;
     this.module = defineService({
       name: "recording",
+      routed: async (session, info) => {
+        this.#decisions.set(session.id, await this.#decide(info));
+      },
       ringback: (info) => this.#ringback(info),
       beforeBridge: (session, parties, info) => this.#beforeBridge(session, parties, info),
       bridged: (session, parties, info) => this.#bridged(session, parties, info),
@@ -220,7 +225,9 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     parties: ConnectedParties,
     info: ConnectedCallInfo,
   ): Promise<void> {
-    const decision = await this.#decide(info);
+    const decision = this.#decisions.has(session.id)
+      ? this.#decisions.get(session.id)
+      : await this.#decide(info);
     this.#decisions.set(session.id, decision);
     if (!decision?.announce) return;
     const announcement = [{ kind: "prompt" as const, name: "recording-on" }];
@@ -283,13 +290,17 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
       status: "recording",
     };
     try {
+      // The recorder starts at once, so the file covers the whole connection; the row follows.
       mkdirSync(dirname(file), { recursive: true });
-      await this.#o.store.create(record);
       const recorder = session.record(parties.caller, parties.callee, file);
       const domain = info.callee?.domain ?? info.caller?.domain;
       const silence = (this.#o.pauseMode?.(domain) ?? "silence") === "silence";
+      const created = this.#o.store.create(record);
+      // A failed insert surfaces when the recording finishes (and the event says "failed").
+      created.catch(() => {});
       this.#active.set(session.id, {
         record,
+        created,
         stop: () => recorder.close(),
         frames: () => recorder.framesWritten,
         pause: () => recorder.pause({ silence }),
@@ -314,6 +325,7 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     const file = join(this.#o.directory, record.path);
     void (async () => {
       try {
+        await active.created;
         const { sizeBytes, sha256 } = await describeWav(file);
         const saved: RecordingRecord = {
           ...record,
