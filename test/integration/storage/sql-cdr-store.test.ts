@@ -121,9 +121,10 @@ for (const backend of BACKENDS) {
             assert.ok(leg.endedAt !== undefined && leg.endedAt >= leg.startedAt, `${leg.id} is closed`);
             assert.ok(call.endedAt >= leg.endedAt, `${call.id} ends no earlier than ${leg.id}`);
           }
+          // A kill between a leg's end and its call's end leaves the leg's end as the latest time.
           const latest = Math.max(
             call.startedAt,
-            ...call.legs.flatMap((l) => [l.startedAt, l.ringingAt ?? 0, l.answeredAt ?? 0]),
+            ...call.legs.flatMap((l) => [l.startedAt, l.ringingAt ?? 0, l.answeredAt ?? 0, l.endedAt ?? 0]),
           );
           if (openIds.has(call.id)) assert.equal(call.endedAt, latest, `${call.id} ends at its last event`);
         }
