@@ -2,6 +2,7 @@
 
 export { ConferenceMixer } from "./bridges/conference-mixer.ts";
 export { RelayBridge } from "./bridges/relay-bridge.ts";
+export { type VideoEndpoint, VideoRelay } from "./bridges/video-relay.ts";
 export {
   decodeAlaw,
   decodeG711,
@@ -27,6 +28,7 @@ export {
   MediaEngine,
   type MediaEngineOptions,
   type OwnedEndpoint,
+  type OwnedVideoEndpoint,
   type PendingOffer,
 } from "./media-engine.ts";
 export { MediaTicker } from "./media-ticker.ts";
@@ -58,9 +60,11 @@ export {
   type MediaDirection,
   MediaLine,
   type PayloadFormat,
+  type SdpMediaObject,
   SessionDescription,
   type TransportAddress,
 } from "./sdp/session-description.ts";
+export { activeVideo, videoAnswerLine, videoOfferLine } from "./sdp/video-passthrough.ts";
 export { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
 export { Player, type PlayerEvents, type PlayItem, type PlayOptions } from "./sources/player.ts";
 export * from "./sources/tone-generator.ts";

@@ -3,13 +3,15 @@ import { randomHex } from "../kernel/ids.ts";
 import type { Logger } from "../kernel/log.ts";
 import { ConferenceMixer } from "./bridges/conference-mixer.ts";
 import { RelayBridge } from "./bridges/relay-bridge.ts";
+import { type VideoEndpoint, VideoRelay } from "./bridges/video-relay.ts";
 import type { G711Encoding } from "./codecs/g711.ts";
 import type { MediaEndpoint } from "./media-endpoint.ts";
 import { PortAllocator } from "./rtp/port-allocator.ts";
 import { RtpSession } from "./rtp/rtp-session.ts";
 import { RtpSocket } from "./rtp/rtp-socket.ts";
 import { answerOffer, createOffer, readAnswer } from "./sdp/negotiate.ts";
-import type { MediaDirection, SessionDescription } from "./sdp/session-description.ts";
+import { type MediaDirection, type SdpMediaObject, SessionDescription } from "./sdp/session-description.ts";
+import { videoOfferLine } from "./sdp/video-passthrough.ts";
 import { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
 import { Player } from "./sources/player.ts";
 
@@ -31,11 +33,23 @@ export interface MediaEngineOptions {
 /** An offer waiting for its answer; see MediaEngine.offer(). */
 export interface PendingOffer {
   readonly offer: SessionDescription;
-  /** Applies an answer (a second answer, e.g. 183 then 200, only moves the remote address). */
+  /**
+   * Applies an answer (a second answer, e.g. 183 then 200, only moves the remote address). When
+   * the offer carried a video stream and the answer accepted it, `video` is its endpoint and the
+   * answered line.
+   */
   complete(
     answer: SessionDescription,
-  ): { endpoint: OwnedEndpoint } | { error: "not-acceptable"; reason: string };
+  ):
+    | { endpoint: OwnedEndpoint; video?: { endpoint: OwnedVideoEndpoint; answer: SdpMediaObject } }
+    | { error: "not-acceptable"; reason: string };
   /** Releases the ports (and the endpoint, if one was made). */
+  close(): void;
+}
+
+/** A video endpoint the engine owns (pass-through; see bridges/video-relay.ts). */
+export interface OwnedVideoEndpoint extends VideoEndpoint {
+  readonly port: number;
   close(): void;
 }
 
@@ -104,10 +118,17 @@ export class MediaEngine {
    * offer can name it; `complete(answer)` creates the endpoint from the peer's answer, `close()`
    * releases the ports when the call is never answered.
    */
-  async offer(): Promise<PendingOffer> {
+  async offer(options: { video?: SdpMediaObject } = {}): Promise<PendingOffer> {
     const socket = await this.#openSocket();
     const local = this.#local(socket.port);
-    const offer = createOffer(local);
+    let offer = createOffer(local);
+    // Video pass-through: the caller's video formats, offered from a port pair of our own.
+    const video = options.video ? await this.openVideo() : undefined;
+    if (video && options.video) {
+      const object = offer.toObject();
+      object.media.push(videoOfferLine(options.video, video.port));
+      offer = SessionDescription.fromObject(object);
+    }
     let endpoint: OwnedEndpoint | undefined;
     let closed = false;
     const pending: PendingOffer = {
@@ -126,17 +147,48 @@ export class MediaEngine {
           this.#children.delete(pending);
         }
         endpoint.session.setRemote(reading.audio.remote);
+        const answered = video ? answer.media.find((m) => m.type === "video" && m.active) : undefined;
+        const remote = answered?.remote;
+        if (video && answered && remote) {
+          video.session.setRemote(remote);
+          return { endpoint, video: { endpoint: video, answer: answered.toObject() } };
+        }
+        // The answer declined our video (port 0): its ports go back to the pool.
+        video?.close();
         return { endpoint };
       },
       close: () => {
         if (closed) return;
         closed = true;
         this.#children.delete(pending);
+        video?.close();
         if (endpoint) endpoint.close();
         else socket.close();
       },
     };
     return this.#own(pending);
+  }
+
+  /** A port pair for a video stream relayed without decoding (pass-through). */
+  async openVideo(): Promise<OwnedVideoEndpoint> {
+    const socket = await this.#openSocket();
+    const session = new RtpSession({
+      socket,
+      clock: this.#options.clock,
+      logger: this.#options.logger,
+      // Video may pause (a camera turned off); the audio stream is what detects a dead call.
+      timeoutMs: 0,
+    });
+    const video: OwnedVideoEndpoint = {
+      session,
+      port: socket.port,
+      close: () => session.close(),
+    };
+    return this.#own(video);
+  }
+
+  videoRelay(a: VideoEndpoint, b: VideoEndpoint): VideoRelay {
+    return this.#own(new VideoRelay(a, b));
   }
 
   /**

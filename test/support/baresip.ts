@@ -24,6 +24,8 @@ export interface BaresipPhoneOptions {
   /** Seconds until baresip quits (hanging up its call with BYE). */
   seconds: number;
   transport?: "udp" | "tcp";
+  /** Also send and receive video (VP8 from baresip's fakevideo source, shown on its fake display). */
+  video?: boolean;
 }
 
 /**
@@ -44,7 +46,30 @@ export class BaresipPhone {
     this.options = options;
   }
 
+  /**
+   * Starts baresip; when it dies at once because its SIP or control port was taken in the moment
+   * between picking a free port and binding it (tests run in parallel), it is started again on
+   * new ports.
+   */
   static async start(options: BaresipPhoneOptions): Promise<BaresipPhone> {
+    for (let attempt = 1; ; attempt++) {
+      const phone = await BaresipPhone.#startOnce(options);
+      const outcome = await Promise.race([
+        phone.exited().then(() => "exited" as const),
+        phone.#ready().then(() => "ready" as const),
+      ]);
+      if (outcome === "ready" || attempt >= 3) return phone;
+    }
+  }
+
+  /** Resolves once baresip printed "baresip is ready" (or after 5 s, leaving the caller to notice). */
+  async #ready(): Promise<void> {
+    for (let waited = 0; waited < 5000 && !this.#output.includes("baresip is ready"); waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  static async #startOnce(options: BaresipPhoneOptions): Promise<BaresipPhone> {
     const dir = mkdtempSync(join(tmpdir(), `parley-baresip-${options.extension}-`));
     const phone = new BaresipPhone(dir, options);
     const transport = options.transport ?? "udp";
@@ -68,6 +93,14 @@ export class BaresipPhone {
         "ausrc_srate 48000",
         "ausrc_channels 2",
         `snd_path ${join(dir, "sound")}`,
+        ...(options.video
+          ? [
+              "module vp8.so",
+              "module fakevideo.so",
+              "video_source fakevideo,nil",
+              "video_display fakevideo,nil",
+            ]
+          : []),
         "",
       ].join("\n"),
     );

@@ -226,6 +226,8 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     }
     if (outbound.length === 0) return { failed: routeFailure ?? "NO_ROUTE_DESTINATION" };
     const legs: OutboundLeg[] = [];
+    const source = options.relayVideoOf ? this.#legs.get(options.relayVideoOf.id) : undefined;
+    const video = source instanceof InboundLeg ? source.offeredVideo : undefined;
     for (const target of outbound) {
       try {
         const leg = await OutboundLeg.place(this.#context.stack, target, {
@@ -234,6 +236,7 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
           logger: this.#context.logger,
           clock: this.#context.clock,
           sessionTimer: this.#context.sessionTimer,
+          ...(video ? { video } : {}),
         });
         this.adopt(leg);
         legs.push(leg);
@@ -417,6 +420,22 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
       leave: (party) => rooms.leave(name, this.#leg(party)),
       mute: (party, muted) => rooms.mute(name, this.#leg(party), muted),
     };
+  }
+
+  /**
+   * Relays video between two parties that both negotiated it (pass-through, never decoded); the
+   * relay ends with either party. Returns whether there was video to relay.
+   */
+  relayVideo(a: CallParty, b: CallParty): boolean {
+    const legA = this.#leg(a);
+    const legB = this.#leg(b);
+    if (!legA.video || !legB.video) return false;
+    const relay = this.#context.engine.videoRelay(legA.video, legB.video);
+    const stop = () => relay.close();
+    legA.on("hungup", stop);
+    legB.on("hungup", stop);
+    this.logger.info({ a: legA.id, b: legB.id }, "relaying video");
+    return true;
   }
 
   record(a: CallParty, b: CallParty, path: string): Recorder {

@@ -1,5 +1,6 @@
 import { statusForCause } from "../legs/hangup-cause.ts";
 import type { InboundLeg } from "../legs/inbound-leg.ts";
+import { OutboundLeg } from "../legs/outbound-leg.ts";
 import type {
   CallParty,
   CallPlayItem,
@@ -70,6 +71,7 @@ export async function connectCaller(
   let earlyBridged: { party: CallParty; pairing: Pairing } | undefined;
   const result = await call.dial([target], {
     onBehalfOf: caller,
+    relayVideoOf: caller,
     viaTrunks: hooks.viaTrunks,
     ...(hooks.callerId ? { callerId: hooks.callerId } : {}),
     onProgress: (party, kind) => {
@@ -101,6 +103,14 @@ export async function connectCaller(
   }
   await routed;
   if (ringbackPlaying) call.stopPlayback(caller);
+  // Video pass-through: when the callee accepted the caller's video, answer it with the same formats.
+  const answeredLeg = call.leg(result.answered.id);
+  const calleeVideo = answeredLeg instanceof OutboundLeg ? answeredLeg.videoAnswer : undefined;
+  if (calleeVideo) await caller.acceptVideo(calleeVideo);
+  if (caller.ended) {
+    call.hangup(result.answered, "NORMAL_CLEARING");
+    return;
+  }
   caller.answer();
   hooks.onAnswered(result.answered);
   const parties = { caller, callee: result.answered };
@@ -118,6 +128,7 @@ export async function connectCaller(
     earlyBridged?.pairing.close();
     call.bridge(caller, result.answered);
   }
+  call.relayVideo(caller, result.answered);
   await hooks.bridged?.(parties, info);
 }
 

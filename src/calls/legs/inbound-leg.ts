@@ -1,4 +1,4 @@
-import { SessionDescription } from "../../media/index.ts";
+import { activeVideo, type SdpMediaObject, SessionDescription, videoAnswerLine } from "../../media/index.ts";
 import type { IncomingInvite } from "../../sip/index.ts";
 import type { HangupCause } from "./hangup-cause.ts";
 import { statusForCause } from "./hangup-cause.ts";
@@ -54,8 +54,34 @@ export class InboundLeg extends Leg {
       return undefined;
     }
     leg.localDescription = result.answer;
+    leg.#offer = description;
     leg.attachMedia(result.endpoint);
     return leg;
+  }
+
+  #offer: SessionDescription | undefined;
+
+  /** The caller's offered video stream, when it offered one (Parley relays video as is). */
+  get offeredVideo(): SdpMediaObject | undefined {
+    return this.#offer ? activeVideo(this.#offer)?.line : undefined;
+  }
+
+  /**
+   * Accepts the caller's video with the formats the callee chose (`calleeAnswer`): a port pair of
+   * our own, pointed at the caller's video address, and the video line of our answer filled in
+   * (it was declined with port 0 until the callee answered). Call before answer().
+   */
+  async acceptVideo(calleeAnswer: SdpMediaObject): Promise<boolean> {
+    const offered = this.#offer ? activeVideo(this.#offer) : undefined;
+    const remote = offered ? this.#offer?.media[offered.index]?.remote : undefined;
+    if (!offered || !remote || !this.localDescription || this.answered || this.ended) return false;
+    const video = await this.engine.openVideo();
+    video.session.setRemote(remote);
+    const answer = this.localDescription.toObject();
+    answer.media[offered.index] = videoAnswerLine(calleeAnswer, video.port);
+    this.localDescription = SessionDescription.fromObject(answer);
+    this.attachVideo(video);
+    return true;
   }
 
   get addresses(): { sipCallId: string; from: string; to: string; target: string } {

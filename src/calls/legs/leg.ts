@@ -8,10 +8,12 @@ import {
   type MediaEndpoint,
   type MediaEngine,
   type OwnedEndpoint,
+  type OwnedVideoEndpoint,
   parseDtmfRelay,
   type RtpPacket,
   SessionDescription,
   TelephoneEventReceiver,
+  type VideoEndpoint,
 } from "../../media/index.ts";
 import {
   type InviteSession,
@@ -106,6 +108,7 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
   protected readonly engine: MediaEngine;
   #state: LegState = "Trying";
   #endpoint: OwnedEndpoint | undefined;
+  #video: OwnedVideoEndpoint | undefined;
   #session: InviteSession | undefined;
   /** The SDP we last sent on this leg (answers to re-offers keep its session id). */
   protected localDescription: SessionDescription | undefined;
@@ -180,6 +183,16 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
   }
 
   /** Takes ownership of the leg's RTP endpoint: DTMF and RTP timeout are watched from now on. */
+  /** The leg's video stream, when video was negotiated (relayed, never decoded). */
+  get video(): VideoEndpoint | undefined {
+    return this.#video;
+  }
+
+  protected attachVideo(video: OwnedVideoEndpoint): void {
+    if (this.#video && this.#video !== video) this.#video.close();
+    this.#video = video;
+  }
+
   protected attachMedia(endpoint: OwnedEndpoint): void {
     if (this.#endpoint === endpoint) return;
     this.#endpoint = endpoint;
@@ -268,6 +281,7 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
     if (flushed)
       this.safeEmit("dtmf", { digit: flushed.digit, durationMs: flushed.durationMs, via: "rfc4733" });
     this.#endpoint?.close();
+    this.#video?.close();
     this.logger.info({ cause: end.cause, by: end.by, sipStatus: end.sipStatus }, "leg ended");
     this.safeEmit("hungup", end);
     this.removeAllListeners();

@@ -1,4 +1,4 @@
-import { type PendingOffer, SessionDescription } from "../../media/index.ts";
+import { type PendingOffer, type SdpMediaObject, SessionDescription } from "../../media/index.ts";
 import type { OutgoingInvite, OutgoingInviteOptions, SipResponse, SipStack } from "../../sip/index.ts";
 import type { HangupCause } from "./hangup-cause.ts";
 import { Leg, type LegOptions, sdpBody } from "./leg.ts";
@@ -53,9 +53,16 @@ export class OutboundLeg extends Leg {
     });
   }
 
-  /** Opens the media, sends the INVITE. */
-  static async place(stack: SipStack, target: OutboundTarget, options: LegOptions): Promise<OutboundLeg> {
-    const offer = await options.engine.offer();
+  /**
+   * Opens the media, sends the INVITE. With `video` (the caller's offered video line), the offer
+   * carries the same video formats for pass-through.
+   */
+  static async place(
+    stack: SipStack,
+    target: OutboundTarget,
+    options: LegOptions & { video?: SdpMediaObject },
+  ): Promise<OutboundLeg> {
+    const offer = await options.engine.offer(options.video ? { video: options.video } : {});
     const timer: Array<[string, string]> =
       (options.sessionTimer ?? 0) > 0
         ? [
@@ -129,6 +136,17 @@ export class OutboundLeg extends Leg {
       return false;
     }
     this.attachMedia(result.endpoint);
+    if (result.video) {
+      this.attachVideo(result.video.endpoint);
+      this.#videoAnswer = result.video.answer;
+    }
     return true;
+  }
+
+  #videoAnswer: SdpMediaObject | undefined;
+
+  /** The video line the callee answered with, when it accepted video. */
+  get videoAnswer(): SdpMediaObject | undefined {
+    return this.#videoAnswer;
   }
 }

@@ -39,6 +39,8 @@ export interface DialOptions {
   alertInfo?: string;
   resourcePriority?: string;
   priority?: string;
+  /** Offer the callee this party's video formats, for video pass-through (an inbound party that offered video). */
+  relayVideoOf?: CallParty;
   /** The party the dial is for: when it hangs up while the targets ring, they are all cancelled. */
   onBehalfOf?: CallParty;
   /** Reached when a phone rings or sends early media (the caller hears it when bridged early). */
