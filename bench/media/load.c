@@ -2,7 +2,15 @@
 // (read that file's header for what is sent and measured), at a fraction of its CPU, so the
 // generator stays clear of its own core's limit while the servers are pushed to theirs. run.mjs
 // compiles it with the system C compiler into a temp directory when one is available and falls
-// back to load.mjs otherwise. Linux only (epoll, timerfd, recvmmsg).
+// back to load.mjs otherwise. Linux only (epoll, recvmmsg, SO_TIMESTAMPNS).
+//
+// It does not sleep in epoll_wait: it wakes every POLL_MS (and at every send slice), collects what
+// arrived with a non-blocking epoll_wait and recvmmsg, and takes each packet's arrival time from the
+// kernel (SO_TIMESTAMPNS, stamped when the server's send delivered it), so polling adds nothing to
+// the measured transit or jitter. A receiver blocked in epoll_wait would be woken by the server's
+// every send on loopback, and the server's send would pay for that wake-up (about a tenth of its
+// CPU); phones on a real network cost the server no such thing. All times are CLOCK_REALTIME, the
+// clock of the kernel's stamps.
 //
 // Usage: parley-load <pairs|conference> <phones> <seconds> [slices] [group size]
 #define _GNU_SOURCE
@@ -17,7 +25,6 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +35,7 @@
 #define WARMUP_MS 200.0
 #define LEVEL_CODE 198 /* PCMU code of linear 1500 */
 #define BATCH 16
+#define POLL_MS 1.0
 
 typedef struct {
   int fd;
@@ -51,8 +59,17 @@ static double level;
 
 static double now_ms(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(CLOCK_REALTIME, &t);
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void sleep_until(double ms) {
+  struct timespec t;
+  double s = ms / 1000;
+  t.tv_sec = (time_t)s;
+  t.tv_nsec = (long)((s - (double)t.tv_sec) * 1e9);
+  while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &t, NULL) == EINTR) {
+  }
 }
 
 static void die(const char *what) {
@@ -204,6 +221,8 @@ int main(int argc, char **argv) {
     int size = 1 << 18;
     setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     setsockopt(p->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    int on = 1;
+    if (setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0) die("SO_TIMESTAMPNS");
     if (bind(p->fd, (struct sockaddr *)&local, sizeof local) < 0) die("bind");
     struct sockaddr_in bound;
     socklen_t len = sizeof bound;
@@ -239,10 +258,6 @@ int main(int argc, char **argv) {
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, ph[i].fd, &ev) < 0) die("epoll_ctl");
   }
-  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (tfd < 0) die("timerfd_create");
-  struct epoll_event tev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
-  if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &tev) < 0) die("epoll_ctl timerfd");
 
   int *bounds = calloc((size_t)slices + 1, sizeof(int));
   for (int s = 0; s <= slices; s++) bounds[s] = (int)lround((double)s * phones / slices);
@@ -260,10 +275,11 @@ int main(int argc, char **argv) {
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   static uint8_t bufs[BATCH][2048];
+  static uint8_t controls[BATCH][CMSG_SPACE(sizeof(struct timespec))];
+  memset(msgs, 0, sizeof msgs);
   for (int i = 0; i < BATCH; i++) {
     iov[i].iov_base = bufs[i];
     iov[i].iov_len = sizeof bufs[i];
-    memset(&msgs[i], 0, sizeof msgs[i]);
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
@@ -285,33 +301,40 @@ int main(int argc, char **argv) {
       printf("{\"sent\": true}\n");
     }
     if (now >= drain_until) break;
-    double due = sub < total_subs ? t0 + sub * sub_ms : drain_until;
-    struct itimerspec at = {0};
-    double due_s = due / 1000;
-    at.it_value.tv_sec = (time_t)due_s;
-    at.it_value.tv_nsec = (long)((due_s - (double)at.it_value.tv_sec) * 1e9);
-    if (at.it_value.tv_sec == 0 && at.it_value.tv_nsec == 0) at.it_value.tv_nsec = 1;
-    timerfd_settime(tfd, TFD_TIMER_ABSTIME, &at, NULL);
-    int ready = epoll_wait(ep, events, 256, -1);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      die("epoll_wait");
-    }
-    for (int e = 0; e < ready; e++) {
-      uint32_t i = events[e].data.u32;
-      if (i == UINT32_MAX) {
-        uint64_t expirations;
-        if (read(tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN) die("read timerfd");
-        continue;
+    /* Collect what arrived, without blocking. */
+    for (;;) {
+      int ready = epoll_wait(ep, events, 256, 0);
+      if (ready < 0 && errno != EINTR) die("epoll_wait");
+      for (int e = 0; e < ready; e++) {
+        Phone *rx = &ph[events[e].data.u32];
+        for (;;) {
+          for (int m = 0; m < BATCH; m++) {
+            msgs[m].msg_hdr.msg_control = controls[m];
+            msgs[m].msg_hdr.msg_controllen = sizeof controls[m];
+          }
+          int got = recvmmsg(rx->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+          if (got <= 0) break;
+          double fallback = now_ms();
+          for (int m = 0; m < got; m++) {
+            double arrived = fallback;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[m].msg_hdr); c; c = CMSG_NXTHDR(&msgs[m].msg_hdr, c)) {
+              if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec t;
+                memcpy(&t, CMSG_DATA(c), sizeof t);
+                arrived = (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+              }
+            }
+            receive(rx, bufs[m], msgs[m].msg_len, arrived);
+          }
+          if (got < BATCH) break;
+        }
       }
-      for (;;) {
-        int got = recvmmsg(ph[i].fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-        if (got <= 0) break;
-        double at_ms = now_ms();
-        for (int m = 0; m < got; m++) receive(&ph[i], bufs[m], msgs[m].msg_len, at_ms);
-        if (got < BATCH) break;
-      }
+      if (ready < 256) break;
     }
+    /* Sleep until the next send slice or the next poll, whichever comes first. */
+    double next = sub < total_subs ? t0 + sub * sub_ms : drain_until;
+    double poll = now_ms() + POLL_MS;
+    sleep_until(next < poll ? next : poll);
   }
 
   long sent = 0, received = 0, out_of_order = 0, abs_d_count = 0, dead = 0;
