@@ -168,6 +168,46 @@ export const userRecordingRoutes: FastifyPluginAsyncTypebox<UserRecordingRoutesO
     },
   );
 
+  app.put(
+    "/users/:id/ringback/library",
+    {
+      schema: {
+        tags: ["recordings"],
+        summary: "Give a user a ring-back tone from the library",
+        description:
+          "The tone is copied from the library (GET /ringback-library lists it). Admin tokens, or the user's own token.",
+        params: IdParams,
+        body: Type.Object({ name: Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" }) }),
+        response: { 200: Tone, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const store = tones();
+      const { key } = await target(request, request.params.id, "write");
+      const sizeBytes = store.choose(key, request.body.name);
+      if (sizeBytes === undefined)
+        throw new HttpError("RINGBACK_NOT_FOUND", `no tone ${request.body.name} in the library`);
+      return { user: key, sizeBytes, durationMs: Math.round((sizeBytes - 44) / 16) };
+    },
+  );
+
+  app.get(
+    "/ringback-library",
+    {
+      schema: {
+        tags: ["recordings"],
+        summary: "The ring-back tones users may pick from",
+        response: {
+          200: Type.Object({
+            tones: Type.Array(Type.Object({ name: Type.String(), durationMs: Type.Integer() })),
+          }),
+          ...errorResponses(401, 403, 503),
+        },
+      },
+    },
+    async () => ({ tones: tones().library() }),
+  );
+
   app.get(
     "/users/:id/ringback",
     {

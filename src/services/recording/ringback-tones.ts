@@ -1,6 +1,15 @@
-import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { newId } from "../../kernel/ids.ts";
 import { toNarrowbandWav, type UploadedAudioType } from "../../media/index.ts";
 import { ringbackPath } from "./recording-service.ts";
@@ -11,7 +20,12 @@ const SAFE_KEY = /^[A-Za-z0-9][^\s/\\@]*@[^\s/\\@]+$/;
 export interface RingbackTonesOptions {
   /** Where tones are (`<data_dir>/ringback`, the RecordingService's `ringbackDir`). */
   directory: string;
+  /** The library users may pick a tone from (recording.ringback_library; Parley ships a few). */
+  library?: string;
 }
+
+/** Library tone names: file names without `.wav`, nothing that could leave the directory. */
+const TONE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /**
  * Personal ring-back tones (what a caller hears while a user's phones ring), uploaded as WAV or
@@ -20,8 +34,45 @@ export interface RingbackTonesOptions {
 export class RingbackTones {
   readonly #directory: string;
 
+  readonly #library: string | undefined;
+
   constructor(options: RingbackTonesOptions) {
     this.#directory = options.directory;
+    this.#library = options.library;
+  }
+
+  /** The tones of the library, by name, with their length. */
+  library(): Array<{ name: string; durationMs: number }> {
+    const dir = this.#library;
+    if (!dir || !existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((file) => file.endsWith(".wav") && TONE_NAME.test(file.slice(0, -4)))
+      .sort()
+      .map((file) => ({
+        name: file.slice(0, -4),
+        // 8 kHz mono 16-bit: 16 bytes per millisecond after the 44-byte header.
+        durationMs: Math.round((statSync(join(dir, file)).size - 44) / 16),
+      }));
+  }
+
+  /**
+   * Gives a user a tone from the library (a copy, so the library can change without changing
+   * anyone's tone). Returns the stored size, or undefined when there is no such tone.
+   */
+  choose(user: string, name: string): number | undefined {
+    const dir = this.#library;
+    if (!dir || !TONE_NAME.test(name) || !existsSync(join(dir, `${name}.wav`))) return undefined;
+    const target = this.path(user);
+    mkdirSync(dirname(target), { recursive: true });
+    const temporary = `${target}.${newId()}.tmp`;
+    try {
+      copyFileSync(join(dir, `${name}.wav`), temporary);
+      renameSync(temporary, target);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+    return statSync(target).size;
   }
 
   /** The file of a user's tone (`<extension>@<domain>.wav`, where the RecordingService plays it from). */
