@@ -175,8 +175,12 @@ export class RtpPacket {
     if (length < offset + csrcCount * 4) {
       throw new RtpParseError(`RTP packet too short for ${csrcCount} CSRCs: ${length} octets`);
     }
-    const csrcs: number[] = [];
-    for (let i = 0; i < csrcCount; i++, offset += 4) csrcs.push(bytes.readUInt32BE(offset));
+    let csrcs: readonly number[] = NO_CSRCS;
+    if (csrcCount > 0) {
+      const list: number[] = [];
+      for (let i = 0; i < csrcCount; i++, offset += 4) list.push(bytes.readUInt32BE(offset));
+      csrcs = list;
+    }
 
     // §5.3.1: "If the X bit in the RTP header is one, a variable-length header extension MUST be
     // appended to the RTP header, following the CSRC list if present." Its 16-bit length "counts the

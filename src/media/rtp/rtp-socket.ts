@@ -1,4 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
+import { lookup as dnsLookup, type LookupOneOptions } from "node:dns";
+import { isIP } from "node:net";
 import type { Logger } from "../../kernel/log.ts";
 import { socketTarget, unmapIPv4 } from "../../kernel/net.ts";
 import type { PortAllocator } from "./port-allocator.ts";
@@ -43,8 +45,14 @@ export class RtpSocket {
     this.rtcpPort = init.rtcp ? init.port + 1 : undefined;
     this.#allocator = init.allocator;
     this.#family = init.family;
-    init.rtp.on("message", (data, from) => this.onRtp(data, unmapIPv4(from.address), from.port));
-    init.rtcp?.on("message", (data, from) => this.onRtcp(data, unmapIPv4(from.address), from.port));
+    // A udp4 socket never sees IPv4-mapped addresses: no unmapping per packet there.
+    if (init.family === "udp4") {
+      init.rtp.on("message", (data, from) => this.onRtp(data, from.address, from.port));
+      init.rtcp?.on("message", (data, from) => this.onRtcp(data, from.address, from.port));
+    } else {
+      init.rtp.on("message", (data, from) => this.onRtp(data, unmapIPv4(from.address), from.port));
+      init.rtcp?.on("message", (data, from) => this.onRtcp(data, unmapIPv4(from.address), from.port));
+    }
   }
 
   /** Binds the next free pair; tries up to 20 pairs before giving up. */
@@ -53,8 +61,10 @@ export class RtpSocket {
     let lastError: unknown;
     for (let attempt = 0; attempt < 20; attempt++) {
       const port = options.allocator.allocate();
-      const rtp = createSocket({ type: family, ipv6Only: false });
-      const rtcp = options.rtcpMux ? undefined : createSocket({ type: family, ipv6Only: false });
+      const rtp = createSocket({ type: family, ipv6Only: false, lookup: literalLookup() });
+      const rtcp = options.rtcpMux
+        ? undefined
+        : createSocket({ type: family, ipv6Only: false, lookup: literalLookup() });
       try {
         await bind(rtp, port, options.address);
         if (rtcp) await bind(rtcp, port + 1, options.address);
@@ -95,6 +105,33 @@ export class RtpSocket {
   #target(address: string): string {
     return socketTarget(this.#family, address);
   }
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The address lookup of one socket. dgram passes the target of every send() through it; Node's
+ * default (dns.lookup) answers an IP literal on the next tick, which costs a closure, a nextTick
+ * and a regex test per packet. This answers IP literals at once (remembering the last one, since
+ * a stream sends to the same peer packet after packet) and leaves names to dns.lookup.
+ */
+function literalLookup(): (hostname: string, options: LookupOneOptions, callback: LookupCallback) => void {
+  let lastAddress = "";
+  let lastFamily = 0;
+  return (hostname, options, callback) => {
+    if (hostname === lastAddress) {
+      callback(null, hostname, lastFamily);
+      return;
+    }
+    const family = isIP(hostname);
+    if (family === 0) {
+      dnsLookup(hostname, options, callback);
+      return;
+    }
+    lastAddress = hostname;
+    lastFamily = family;
+    callback(null, hostname, family);
+  };
 }
 
 function bind(socket: Socket, port: number, address: string): Promise<void> {
