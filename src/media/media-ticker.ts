@@ -10,6 +10,11 @@ export class MediaTicker {
   readonly #clock: Clock;
   readonly #intervalMs: number;
   readonly #tick: () => void;
+  /** The timer callback, made once rather than a new closure every 20 ms. */
+  readonly #fire = (): void => {
+    this.#tick();
+    if (this.#timer) this.#schedule();
+  };
   #start = 0;
   #count = 0;
   #timer: TimerHandle | undefined;
@@ -44,9 +49,6 @@ export class MediaTicker {
       this.#count = Math.floor((now - this.#start) / this.#intervalMs) + 1;
       due = this.#start + this.#count * this.#intervalMs;
     }
-    this.#timer = this.#clock.setTimer(Math.max(0, due - now), () => {
-      this.#tick();
-      if (this.#timer) this.#schedule();
-    });
+    this.#timer = this.#clock.setTimer(Math.max(0, due - now), this.#fire);
   }
 }

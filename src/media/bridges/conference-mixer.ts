@@ -26,6 +26,8 @@ export class ConferenceMixer {
   readonly #ticker: MediaTicker;
   readonly #sum = new Int32Array(PcmFrame.SAMPLES);
   readonly #out = new Int16Array(PcmFrame.SAMPLES);
+  /** One encoded frame; session.send() copies it into the packet, so it is reused. */
+  readonly #payload = new Uint8Array(PcmFrame.G711_PAYLOAD_BYTES);
   #closed = false;
 
   constructor(options: { clock: Clock }) {
@@ -89,7 +91,9 @@ export class ConferenceMixer {
         const value = (sum[i] as number) - (p.heard ? (p.pcm[i] as number) : 0);
         out[i] = value > 32767 ? 32767 : value < -32768 ? -32768 : value;
       }
-      p.endpoint.session.send(encodeG711(p.endpoint.codec, out), { payloadType: p.endpoint.payloadType });
+      p.endpoint.session.send(encodeG711(p.endpoint.codec, out, this.#payload), {
+        payloadType: p.endpoint.payloadType,
+      });
     }
   }
 }

@@ -36,6 +36,24 @@ const DECODE_TABLES: Readonly<Record<G711Encoding, Int16Array>> = {
   PCMA: decodeTable(LAWS.PCMA),
 };
 
+/**
+ * Encoding through 65,536-entry tables (one octet per 16-bit sample, 64 KiB per law), filled from
+ * alawmulaw on first use: the conference mixer encodes every participant's frame every 20 ms.
+ */
+const ENCODE_TABLES: Partial<Record<G711Encoding, Uint8Array>> = {};
+
+function encodeTable(encoding: G711Encoding): Uint8Array {
+  let table = ENCODE_TABLES[encoding];
+  if (!table) {
+    const law = LAWS[encoding];
+    table = new Uint8Array(65536);
+    for (let sample = -32768; sample < 32768; sample++)
+      table[sample + 32768] = law.encodeSample(sample) & 0xff;
+    ENCODE_TABLES[encoding] = table;
+  }
+  return table;
+}
+
 /** True for the two encoding names this module handles (case as in RFC 3551). */
 export function isG711Encoding(name: string): name is G711Encoding {
   return name === "PCMU" || name === "PCMA";
@@ -61,8 +79,10 @@ export function encodeG711(encoding: G711Encoding, pcm: Int16Array, into?: Uint8
   if (out.length !== pcm.length) {
     throw new RangeError(`encodeG711: output holds ${out.length} octets for ${pcm.length} samples`);
   }
-  const law = LAWS[encoding];
-  for (let i = 0; i < pcm.length; i++) out[i] = law.encodeSample(pcm[i] ?? 0) & 0xff;
+  const table = encodeTable(encoding);
+  // Every 16-bit sample indexes the 65,536-entry table, so neither lookup can miss.
+  const length = pcm.length;
+  for (let i = 0; i < length; i++) out[i] = table[(pcm[i] as number) + 32768] as number;
   return out;
 }
 

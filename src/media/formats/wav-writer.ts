@@ -11,6 +11,8 @@ const BYTES_PER_SAMPLE = 2;
 /** The largest data chunk whose RIFF size still fits in 32 bits. */
 const MAX_DATA_BYTES = 0xffff_ffff - (WAV_HEADER_BYTES - 8);
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Samples are gathered up to this many bytes (one second of 8 kHz stereo) between file writes. */
+const PENDING_BYTES = 32 * 1024;
 
 export interface WavWriterOptions {
   /** Samples per second per channel; 8000 (the PcmFrame rate) unless told. */
@@ -43,12 +45,14 @@ export function wavHeader(sampleRate: number, channels: number, dataBytes: numbe
  * Writes 16-bit PCM WAV to a file, a frame at a time. The header is written with correct sizes at
  * open and its two size fields are rewritten at every `flush()` (and at `close()`), so the file is a
  * valid, playable WAV after each flush even if the process dies right after it; samples written since
- * the last flush sit past the declared data size until the next one.
+ * the last flush wait in memory or sit past the declared data size until the next one.
  *
- * Writes are synchronous (`writeSync` at tracked positions): a 20 ms frame is a few hundred bytes into
- * the page cache, and ordering stays trivial. Whole frames go to the file in one call each; mono
- * frames are written straight from the caller's `Int16Array`, stereo is interleaved into a scratch
- * buffer reused across frames, so the media path allocates nothing per frame.
+ * Writes are synchronous (`writeSync` at tracked positions), so ordering stays trivial. A 20 ms frame
+ * is only a few hundred bytes, so frames are gathered in a buffer of up to 32 KiB and go to the file
+ * when it fills, at every `flush()` and at `close()`: a recorder does one write a second, not fifty.
+ * What a flush declares is always on disk first, so the crash guarantee above is unchanged. Stereo is
+ * interleaved into a scratch buffer reused across frames, so the media path allocates nothing per
+ * frame.
  */
 export class WavWriter {
   readonly path: string;
@@ -56,8 +60,13 @@ export class WavWriter {
   readonly channels: 1 | 2;
   #fd: number;
   #closed = false;
-  /** Bytes of samples written to the file (next write goes to WAV_HEADER_BYTES + this). */
+  /** Bytes of samples appended, on disk or pending. */
   #dataBytes = 0;
+  /** Bytes of samples in the file (the next file write goes to WAV_HEADER_BYTES + this). */
+  #fileBytes = 0;
+  /** Samples appended since the last file write; allocated on first use. */
+  #pending: Buffer | undefined;
+  #pendingBytes = 0;
   /** Bytes of samples the header currently declares. */
   #flushedBytes = 0;
   /** Scratch for interleaving (stereo) or byte-swapping (big-endian hosts); grows, never shrinks. */
@@ -155,6 +164,7 @@ export class WavWriter {
   /** Rewrites the RIFF and data size fields so the header declares every sample written so far. */
   flush(): void {
     this.#assertOpen();
+    this.#writePending();
     this.#writeSizes();
   }
 
@@ -163,6 +173,7 @@ export class WavWriter {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      this.#writePending();
       this.#writeSizes();
     } finally {
       closeSync(this.#fd);
@@ -188,15 +199,41 @@ export class WavWriter {
     if (bytes === 0) return;
     if (this.#dataBytes + bytes > MAX_DATA_BYTES)
       throw new WavError(`${this.path} would exceed the 4 GiB WAV limit`);
+    const source = new Uint8Array(samples.buffer, samples.byteOffset, bytes);
+    if (this.#pendingBytes + bytes > PENDING_BYTES) this.#writePending();
+    if (bytes > PENDING_BYTES) {
+      this.#writeFile(source);
+    } else {
+      this.#pending ??= Buffer.allocUnsafe(PENDING_BYTES);
+      this.#pending.set(source, this.#pendingBytes);
+      this.#pendingBytes += bytes;
+    }
+    this.#dataBytes += bytes;
+  }
+
+  #writePending(): void {
+    if (this.#pendingBytes === 0 || !this.#pending) return;
+    const bytes = this.#pendingBytes;
+    this.#pendingBytes = 0;
+    this.#writeFile(this.#pending.subarray(0, bytes));
+  }
+
+  #writeFile(bytes: Uint8Array): void {
     try {
       let done = 0;
-      while (done < bytes) {
-        done += writeSync(this.#fd, samples, done, bytes - done, WAV_HEADER_BYTES + this.#dataBytes + done);
+      while (done < bytes.byteLength) {
+        done += writeSync(
+          this.#fd,
+          bytes,
+          done,
+          bytes.byteLength - done,
+          WAV_HEADER_BYTES + this.#fileBytes + done,
+        );
       }
     } catch (cause) {
       throw new WavError(`cannot write samples to ${this.path}`, { cause });
     }
-    this.#dataBytes += bytes;
+    this.#fileBytes += bytes.byteLength;
   }
 
   #scratchFor(count: number): Int16Array {

@@ -10,13 +10,25 @@ import { seqDiff } from "./rtp-packet.ts";
  */
 export class PlayoutBuffer {
   readonly #depth: number;
-  readonly #frames = new Map<number, RtpPacket>();
+  /**
+   * Packets by sequence number modulo the ring size. Everything held after playout starts lies
+   * within `depth * 50` of the playout point (further ahead resynchronises), so the ring is at
+   * least that big and slots never collide; a ring instead of a Map means no hashing and no
+   * table rebuilt as packets come and go, 100 times a second per stream.
+   */
+  readonly #slots: Array<RtpPacket | undefined>;
+  readonly #mask: number;
+  #count = 0;
   #next: number | undefined;
   readonly stats = { late: 0, missing: 0, played: 0 };
 
   /** `depth`: frames held before playout starts (2 = 40 ms of jitter absorbed). */
   constructor(depth = 2) {
     this.#depth = depth;
+    let size = 64;
+    while (size < depth * 50 + 1) size *= 2;
+    this.#slots = new Array<RtpPacket | undefined>(size).fill(undefined);
+    this.#mask = size - 1;
   }
 
   push(packet: RtpPacket): void {
@@ -28,24 +40,41 @@ export class PlayoutBuffer {
         return;
       }
       if (ahead > this.#depth * 50) {
-        this.#frames.clear();
+        this.#slots.fill(undefined);
+        this.#count = 0;
         this.#next = undefined;
       }
     }
-    this.#frames.set(seq, packet);
-    if (this.#next === undefined && this.#frames.size >= this.#depth) {
-      this.#next = [...this.#frames.keys()].reduce((a, b) => (seqDiff(b, a) < 0 ? b : a));
-    }
+    const slot = seq & this.#mask;
+    if (this.#slots[slot] === undefined) this.#count += 1;
+    this.#slots[slot] = packet;
+    if (this.#next === undefined && this.#count >= this.#depth) this.#next = this.#oldest();
   }
 
   /** The packet for this tick, or undefined when it is missing (or playout has not started). */
   pop(): RtpPacket | undefined {
-    if (this.#next === undefined) return undefined;
-    const packet = this.#frames.get(this.#next);
-    this.#frames.delete(this.#next);
-    this.#next = (this.#next + 1) & 0xffff;
-    if (packet) this.stats.played += 1;
-    else this.stats.missing += 1;
+    const next = this.#next;
+    if (next === undefined) return undefined;
+    this.#next = (next + 1) & 0xffff;
+    const slot = next & this.#mask;
+    const packet = this.#slots[slot];
+    if (packet === undefined || packet.sequenceNumber !== next) {
+      this.stats.missing += 1;
+      return undefined;
+    }
+    this.#slots[slot] = undefined;
+    this.#count -= 1;
+    this.stats.played += 1;
     return packet;
+  }
+
+  /** The earliest sequence number held, in wrapping order (playout starts there). */
+  #oldest(): number | undefined {
+    let oldest: number | undefined;
+    for (const packet of this.#slots) {
+      if (packet && (oldest === undefined || seqDiff(packet.sequenceNumber, oldest) < 0))
+        oldest = packet.sequenceNumber;
+    }
+    return oldest;
   }
 }
