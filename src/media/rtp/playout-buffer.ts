@@ -6,7 +6,10 @@ import { seqDiff } from "./rtp-packet.ts";
  * out one 20 ms frame per tick. A frame that has not arrived when its turn comes is reported as
  * missing (the caller plays silence), so every consumer stays in step with the wall clock. Late
  * packets (behind the playout point) and duplicates are dropped; a jump of more than `depth * 50`
- * sequence numbers resynchronises.
+ * sequence numbers resynchronises. So does a stream that has fallen behind the playout point:
+ * when `depth` packets in a row arrive late while nothing is buffered (the consumer ticked on
+ * while packets waited, e.g. timers that caught up after the event loop stalled), playout starts
+ * over from the stream instead of dropping every packet from then on.
  */
 export class PlayoutBuffer {
   readonly #depth: number;
@@ -20,7 +23,9 @@ export class PlayoutBuffer {
   readonly #mask: number;
   #count = 0;
   #next: number | undefined;
-  readonly stats = { late: 0, missing: 0, played: 0 };
+  /** Late packets in a row that found the buffer empty. */
+  #lateRun = 0;
+  readonly stats = { late: 0, missing: 0, played: 0, resyncs: 0 };
 
   /** `depth`: frames held before playout starts (2 = 40 ms of jitter absorbed). */
   constructor(depth = 2) {
@@ -36,15 +41,21 @@ export class PlayoutBuffer {
     if (this.#next !== undefined) {
       const ahead = seqDiff(seq, this.#next);
       if (ahead < 0) {
-        this.stats.late += 1;
-        return;
-      }
-      if (ahead > this.#depth * 50) {
+        this.#lateRun = this.#count === 0 ? this.#lateRun + 1 : 0;
+        if (this.#lateRun < this.#depth) {
+          this.stats.late += 1;
+          return;
+        }
+        // Behind for good: start playout again from this packet.
+        this.stats.resyncs += 1;
+        this.#next = undefined;
+      } else if (ahead > this.#depth * 50) {
         this.#slots.fill(undefined);
         this.#count = 0;
         this.#next = undefined;
       }
     }
+    this.#lateRun = 0;
     const slot = seq & this.#mask;
     if (this.#slots[slot] === undefined) this.#count += 1;
     this.#slots[slot] = packet;
