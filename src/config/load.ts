@@ -206,6 +206,17 @@ function checkRelations(config: Config) {
       `config error: calls.session_timer = ${timer}: must be 0 or at least 90 (RFC 4028 Min-SE)`,
     );
   }
+  const recording = config.recording;
+  if (recording.storage === "s3" && recording.s3_bucket === "") {
+    throw new ConfigError(
+      'config error: recording.s3_bucket is empty: recording.storage = "s3" needs the bucket recordings go to',
+    );
+  }
+  if ((recording.s3_access_key_id === "") !== (recording.s3_secret_access_key === "")) {
+    throw new ConfigError(
+      "config error: recording.s3_access_key_id and recording.s3_secret_access_key go together: set both, or neither to use the AWS SDK's default credentials",
+    );
+  }
   const { rtp_port_min: min, rtp_port_max: max } = config.media;
   if (max - min < 1) {
     throw new ConfigError(

@@ -6,6 +6,8 @@ export function redactConfig(config: Config): Config {
   copy.database.url = redactUrl(copy.database.url);
   if (copy.sip.nonce_secret !== "") copy.sip.nonce_secret = "*****";
   if (copy.recording.webhook_secret !== "") copy.recording.webhook_secret = "*****";
+  if (copy.recording.s3_access_key_id !== "") copy.recording.s3_access_key_id = "*****";
+  if (copy.recording.s3_secret_access_key !== "") copy.recording.s3_secret_access_key = "*****";
   for (const trunk of copy.trunks) if (trunk.password !== "") trunk.password = "*****";
   return copy;
 }

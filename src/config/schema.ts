@@ -335,7 +335,47 @@ export const RecordingSection = section(
     dir: Type.String({
       default: "",
       description:
-        "Where call recordings are written, laid out by date (YYYY/MM/DD); empty means <data_dir>/recordings.",
+        'Where call recordings are written, laid out by date (YYYY/MM/DD); empty means <data_dir>/recordings. With storage = "s3" this holds only the recordings in progress.',
+    }),
+    storage: Type.Union([Type.Literal("local"), Type.Literal("s3")], {
+      default: "local",
+      description:
+        "Where saved recordings are kept: local (in dir) or s3 (uploaded to s3_bucket when the recording ends, then deleted from dir).",
+    }),
+    s3_bucket: Type.String({
+      default: "",
+      description: 'The bucket recordings are uploaded to; required with storage = "s3".',
+    }),
+    s3_prefix: Type.String({
+      default: "recordings/",
+      description:
+        "Put before each recording's path (YYYY/MM/DD/<call id>-<id>.wav) to make its object key; a / is added when missing.",
+    }),
+    s3_endpoint: Type.String({
+      default: "",
+      pattern: "^$|^https?://[^\\s]+$",
+      allowed: 'empty or an "http://" or "https://" URL',
+      description:
+        "URL of an S3-compatible store (MinIO, Ceph, Garage, ...); empty means AWS S3 in s3_region.",
+    }),
+    s3_region: Type.String({
+      minLength: 1,
+      default: "us-east-1",
+      description: "The bucket's region (S3-compatible stores usually accept us-east-1).",
+    }),
+    s3_access_key_id: Type.String({
+      default: "",
+      description:
+        "Access key for the bucket; empty uses the AWS SDK's default credentials (AWS_* environment variables, ~/.aws, instance roles).",
+    }),
+    s3_secret_access_key: Type.String({
+      default: "",
+      description: "Secret key going with s3_access_key_id.",
+    }),
+    s3_force_path_style: Type.Boolean({
+      default: true,
+      description:
+        "Address the bucket as <s3_endpoint>/<bucket>/<key>, which most S3-compatible stores need; false uses <bucket>.<host>. Only applies with s3_endpoint: AWS S3 gets virtual-hosted style.",
     }),
     announcement: Type.Boolean({
       default: false,
@@ -436,6 +476,8 @@ export const SECRET_KEYS: readonly string[] = [
   "sip.nonce_secret",
   "trunks[].password",
   "recording.webhook_secret",
+  "recording.s3_access_key_id",
+  "recording.s3_secret_access_key",
 ];
 
 export type TrunkConfig = Static<typeof TrunkEntry>;

@@ -42,15 +42,26 @@ export function parseRange(
   return { start, end: Math.min(end, size - 1) };
 }
 
-export interface SendFileOptions {
-  path: string;
+export interface SendBytesOptions {
   contentType: string;
   /** Strong validator of the content, when known; `If-Range` is honoured against it. */
   etag?: string;
   /** Suggested name for a download (Content-Disposition: inline, so players still play it). */
   filename?: string;
-  /** Answered when the file is not there. */
+  /** Answered when the content is not there. */
   notFound: () => Error;
+}
+
+/** Content that can be read a range at a time: a file, an object in a store. */
+export interface RangedSource {
+  /** The whole size in bytes; `undefined` when the content is not there. */
+  size(): Promise<number | undefined>;
+  /** Bytes `start` to `end`, both included; `undefined` when the content is gone. */
+  open(range: ByteRange): Promise<Readable | undefined>;
+}
+
+export interface SendFileOptions extends SendBytesOptions {
+  path: string;
 }
 
 /**
@@ -58,28 +69,55 @@ export interface SendFileOptions {
  * a single byte range, or 416 with `Content-Range: bytes *\/size`. The size is taken once, so a file
  * still growing (a recording in progress) is served as it was at the request.
  */
-export async function sendFile(
+export function sendFile(
   request: FastifyRequest,
   reply: FastifyReply,
   options: SendFileOptions,
 ): Promise<FastifyReply> {
-  let size: number;
-  try {
-    const info = await stat(options.path);
-    if (!info.isFile()) throw new Error("not a file");
-    size = info.size;
-  } catch {
-    throw options.notFound();
-  }
-  reply.header("accept-ranges", "bytes").type(options.contentType);
-  if (options.etag !== undefined) reply.header("etag", options.etag);
-  if (options.filename !== undefined) {
-    reply.header("content-disposition", `inline; filename="${options.filename.replace(/["\\\r\n]/g, "_")}"`);
-  }
+  const { path, ...rest } = options;
+  return sendRanged(request, reply, {
+    ...rest,
+    source: {
+      size: async () => {
+        try {
+          const info = await stat(path);
+          return info.isFile() ? info.size : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      open: async ({ start, end }) => createReadStream(path, { start, end }),
+    },
+  });
+}
+
+/**
+ * Streams content that can be read by range (a file, an object in a store) as 200, or 206 with
+ * `Content-Range` for a single byte range, or 416 with `Content-Range: bytes *\/size`. The size is
+ * taken once, before the bytes are opened, so content still growing is served as it was then.
+ */
+export async function sendRanged(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: SendBytesOptions & { source: RangedSource },
+): Promise<FastifyReply> {
+  const size = await options.source.size();
+  if (size === undefined) throw options.notFound();
   const ifRange = request.headers["if-range"];
   const rangeApplies = ifRange === undefined || (options.etag !== undefined && ifRange === options.etag);
   const range = rangeApplies ? parseRange(request.headers.range, size) : undefined;
+  const headers = () => {
+    reply.header("accept-ranges", "bytes").type(options.contentType);
+    if (options.etag !== undefined) reply.header("etag", options.etag);
+    if (options.filename !== undefined) {
+      reply.header(
+        "content-disposition",
+        `inline; filename="${options.filename.replace(/["\\\r\n]/g, "_")}"`,
+      );
+    }
+  };
   if (range === "unsatisfiable") {
+    headers();
     reply.header("content-range", `bytes */${size}`);
     throw new HttpError(
       "HTTP_RANGE_NOT_SATISFIABLE",
@@ -87,9 +125,12 @@ export async function sendFile(
     );
   }
   const { start, end } = range ?? { start: 0, end: size - 1 };
+  // HEAD gets the headers only: Fastify would otherwise read the whole stream to discard it.
+  const body =
+    request.method === "HEAD" || size === 0 ? Readable.from([]) : await options.source.open({ start, end });
+  if (body === undefined) throw options.notFound();
+  headers();
   if (range) reply.status(206).header("content-range", `bytes ${start}-${end}/${size}`);
   reply.header("content-length", String(end - start + 1));
-  // HEAD gets the headers only: Fastify would otherwise read the whole stream to discard it.
-  if (request.method === "HEAD" || size === 0) return reply.send(Readable.from([]));
-  return reply.send(createReadStream(options.path, { start, end }));
+  return reply.send(body);
 }

@@ -9,6 +9,7 @@ import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
 import { MediaEngine } from "../media/index.ts";
 import {
+  type RecordingFiles,
   RecordingRetention,
   RecordingService,
   RecordingWebhook,
@@ -16,6 +17,9 @@ import {
 } from "../services/recording/index.ts";
 import type { SipListenAddresses } from "../sip/index.ts";
 import {
+  LocalRecordingFiles,
+  loadS3RecordingFiles,
+  type S3RecordingFiles,
   SqlCdrStore,
   SqlRecordingAuditLog,
   SqlRecordingStore,
@@ -53,6 +57,7 @@ export class ParleyNode {
   #cdrs: SqlCdrStore | undefined;
   #recording: RecordingService | undefined;
   #retention: RecordingRetention | undefined;
+  #recordingFiles: LocalRecordingFiles | S3RecordingFiles | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -89,6 +94,12 @@ export class ParleyNode {
     return this.#recording;
   }
 
+  /** Where saved recordings are kept (recording.storage). */
+  get recordingFiles(): RecordingFiles {
+    if (!this.#recordingFiles) throw new Error("the recording service is not running");
+    return this.#recordingFiles;
+  }
+
   /** Call detail records (read side for the API, the CLI and tests). */
   get cdrs(): CdrStore {
     if (!this.#cdrs) throw new Error("storage is not open");
@@ -111,6 +122,8 @@ export class ParleyNode {
       logger.info({ backend: database.backend, domain: this.#opened.defaultDomain.name }, "storage ready");
       const cdrs = new SqlCdrStore(database.db);
       this.#cdrs = cdrs;
+      const files = await recordingFiles(config);
+      this.#recordingFiles = files;
       // Calls that were in progress when the process last died get their records closed now.
       const interrupted = await cdrs.completeInterrupted();
       if (interrupted > 0) logger.warn({ calls: interrupted }, "call records of interrupted calls completed");
@@ -127,7 +140,7 @@ export class ParleyNode {
         recordingControl: () => this.#recording,
         recordings: {
           store: new SqlRecordingStore(database.db),
-          directory: config.recording.dir,
+          files,
           audit: new SqlRecordingAuditLog(database.db),
           clock: this.clock,
         },
@@ -171,6 +184,7 @@ export class ParleyNode {
         store: new SqlRecordingStore(database.db),
         subscriptions: new SqlRecordingSubscriptions(database.db),
         directory: config.recording.dir,
+        files,
         clock: this.clock,
         logger,
         announceAll: config.recording.announcement,
@@ -191,7 +205,7 @@ export class ParleyNode {
       await this.#recording.recoverInterrupted();
       this.#retention = new RecordingRetention({
         store: this.#recording.store,
-        directory: config.recording.dir,
+        files,
         clock: this.clock,
         logger,
         days: config.recording.retention_days,
@@ -244,8 +258,44 @@ export class ParleyNode {
     this.#retention?.stop();
     await this.#sip?.stop();
     this.#media?.close();
+    await this.#drainRecordings();
+    if (this.#recordingFiles && "close" in this.#recordingFiles) this.#recordingFiles.close();
     await this.#opened?.database.close();
   }
+
+  /**
+   * Recordings of the calls that just ended are archived and their rows written before the
+   * database closes, for up to shutdown_timeout seconds; what is left then is completed by
+   * recoverInterrupted at the next start.
+   */
+  async #drainRecordings(): Promise<void> {
+    const recording = this.#recording;
+    if (!recording) return;
+    let timer: TimerHandle | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = this.clock.setTimer(this.config.shutdown_timeout * 1000, () => resolve(false));
+    });
+    const drained = await Promise.race([recording.drain().then(() => true as const), expired]);
+    timer?.cancel();
+    if (!drained)
+      this.logger.warn("recordings still being archived at shutdown; the next start completes them");
+  }
+}
+
+/** recording.storage: the local disk (recording.dir), or an S3 bucket. */
+async function recordingFiles(config: Config): Promise<LocalRecordingFiles | S3RecordingFiles> {
+  const r = config.recording;
+  if (r.storage === "local") return new LocalRecordingFiles({ directory: r.dir });
+  return loadS3RecordingFiles({
+    bucket: r.s3_bucket,
+    prefix: r.s3_prefix,
+    endpoint: r.s3_endpoint,
+    region: r.s3_region,
+    accessKeyId: r.s3_access_key_id,
+    secretAccessKey: r.s3_secret_access_key,
+    forcePathStyle: r.s3_force_path_style,
+    directory: r.dir,
+  });
 }
 
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);

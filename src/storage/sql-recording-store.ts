@@ -26,6 +26,7 @@ function toRecord(row: RecordingRow): RecordingRecord {
     ...(row.sha256 === null ? {} : { sha256: row.sha256 }),
     status: row.status as RecordingRecord["status"],
     ...(row.error === null ? {} : { error: row.error }),
+    ...(row.location === null ? {} : { location: row.location }),
   };
 }
 
@@ -55,6 +56,7 @@ export class SqlRecordingStore implements RecordingStore {
         sha256: r.sha256 ?? null,
         status: r.status,
         error: r.error ?? null,
+        location: r.location ?? null,
       })
       .execute();
   }
@@ -73,6 +75,7 @@ export class SqlRecordingStore implements RecordingStore {
     if (c.sha256 !== undefined) row.sha256 = c.sha256;
     if (c.status !== undefined) row.status = c.status;
     if (c.error !== undefined) row.error = c.error;
+    if (c.location !== undefined) row.location = c.location;
     if (Object.keys(row).length === 0) return;
     await this.#db.updateTable("recordings").set(row).where("id", "=", id).execute();
   }

@@ -19,6 +19,8 @@ export interface RecordingRow {
   sha256: string | null;
   status: string;
   error: string | null;
+  /** Where the saved recording is kept (`file:///…`, `s3://bucket/key`); null until archived. */
+  location: string | null;
 }
 
 export interface RecordingSubscriptionRow {

@@ -51,6 +51,13 @@ describe("a bad configuration stops the start", () => {
     assert.match(await failedStart(cwd, [], { PARLEY_CONFIG: cwd }), /cannot read .*: EISDIR$/);
   });
 
+  test('recording.storage = "s3" without recording.s3_bucket names the key', async () => {
+    assert.equal(
+      await failedStart(workdir('[recording]\nstorage = "s3"\n')),
+      'parley: config error: recording.s3_bucket is empty: recording.storage = "s3" needs the bucket recordings go to',
+    );
+  });
+
   test("a bad environment override names the variable", async () => {
     assert.equal(
       await failedStart(workdir(), [], { PARLEY_SIP_PORT: "abc" }),

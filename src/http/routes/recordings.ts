@@ -1,5 +1,3 @@
-import { rm } from "node:fs/promises";
-import { isAbsolute, relative, resolve } from "node:path";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import Type from "typebox";
@@ -9,11 +7,12 @@ import type {
   RecordingAuditAction,
   RecordingAuditLog,
   RecordingAuditOutcome,
+  RecordingFiles,
   RecordingQuery,
   RecordingRecord,
   RecordingStore,
 } from "../../services/recording/index.ts";
-import { sendFile } from "../byte-ranges.ts";
+import { sendRanged } from "../byte-ranges.ts";
 import { HttpError } from "../errors.ts";
 import { type Caller, callerOf } from "../plugins/bearer-auth.ts";
 import { errorResponses } from "../schemas.ts";
@@ -21,8 +20,8 @@ import { errorResponses } from "../schemas.ts";
 export interface RecordingRoutesOptions {
   /** Recording metadata (the recording service writes it). */
   store: RecordingStore;
-  /** recording.dir: each recording's `path` is relative to it. */
-  directory: string;
+  /** Where the recordings are kept (recording.storage): read and removed by their `path`. */
+  files: RecordingFiles;
   /** Where every access is written. */
   audit: RecordingAuditLog;
   clock: Clock;
@@ -250,7 +249,7 @@ export const recordingRoutes: FastifyPluginAsyncTypebox<{ recordings?: Recording
         tags: ["recordings"],
         summary: "Download or stream a recording",
         description:
-          "The WAV file, streamed from disk. A single `Range: bytes=…` (a-b, a-, or -n for the last n bytes) gets 206 with exactly those bytes and Content-Range, so an `<audio>` element can seek; a range past the end gets 416. Several ranges in one header are ignored (200, whole file).",
+          "The WAV file, streamed from where it is kept (the local disk or the object store). A single `Range: bytes=…` (a-b, a-, or -n for the last n bytes) gets 206 with exactly those bytes and Content-Range, so an `<audio>` element can seek; a range past the end gets 416. Several ranges in one header are ignored (200, whole file).",
         produces: ["audio/wav", "application/json"],
         params: IdParams,
         response: {
@@ -263,8 +262,12 @@ export const recordingRoutes: FastifyPluginAsyncTypebox<{ recordings?: Recording
     async (request, reply) => {
       const { caller, record } = await reach(request, request.params.id, "download");
       await audit(request, caller, "download", "allowed", { recordingId: record.id });
-      return sendFile(request, reply, {
-        path: fileOf(available().directory, record),
+      const { files } = available();
+      return sendRanged(request, reply, {
+        source: {
+          size: () => files.size(record.path),
+          open: async (range) => (await files.open(record.path, range))?.stream,
+        },
         contentType: "audio/wav",
         filename: `recording-${record.id}.wav`,
         ...(record.status === "saved" && record.sha256 !== undefined && { etag: `"${record.sha256}"` }),
@@ -285,7 +288,7 @@ export const recordingRoutes: FastifyPluginAsyncTypebox<{ recordings?: Recording
       },
     },
     async (request, reply) => {
-      const { store, directory } = available();
+      const { store, files } = available();
       const caller = callerOf(request);
       const id = request.params.id;
       if (!caller.admin) {
@@ -302,30 +305,17 @@ export const recordingRoutes: FastifyPluginAsyncTypebox<{ recordings?: Recording
         throw new HttpError("RECORDING_IN_PROGRESS", `recording ${id} is still being written`);
       }
       await audit(request, caller, "delete", "allowed", { recordingId: id });
-      await rm(fileOf(directory, record), { force: true });
+      await files.remove(record.path);
       await store.delete(id);
       return reply.status(204).send(null);
     },
   );
 };
 
-/** The recording's file, refusing a stored path that would leave the recordings directory. */
-function fileOf(directory: string, record: RecordingRecord): string {
-  const file = resolve(directory, record.path);
-  const inside = relative(resolve(directory), file);
-  if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) {
-    throw new HttpError(
-      "RECORDING_AUDIO_NOT_FOUND",
-      `recording ${record.id} has no file in the recordings directory`,
-    );
-  }
-  return file;
-}
-
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 function toJson(record: RecordingRecord) {
-  const { path: _path, startedAt, endedAt, ...rest } = record;
+  const { path: _path, location: _location, startedAt, endedAt, ...rest } = record;
   return Object.fromEntries(
     Object.entries({
       ...rest,
@@ -333,7 +323,7 @@ function toJson(record: RecordingRecord) {
       endedAt: iso(endedAt),
       audio: `/api/v1/recordings/${encodeURIComponent(record.id)}/audio`,
     }).filter(([, v]) => v !== undefined),
-  ) as Omit<RecordingRecord, "path" | "startedAt" | "endedAt"> & {
+  ) as Omit<RecordingRecord, "path" | "location" | "startedAt" | "endedAt"> & {
     startedAt: string;
     endedAt?: string;
     audio: string;

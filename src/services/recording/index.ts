@@ -7,6 +7,11 @@ export {
   type RecordingAuditOutcome,
   type RecordingAuditQuery,
 } from "./recording-audit-log.ts";
+export type {
+  OpenedRecording,
+  RecordingByteRange,
+  RecordingFiles,
+} from "./recording-files.ts";
 export { RecordingRetention, type RecordingRetentionOptions } from "./recording-retention.ts";
 export {
   type RecordingEvent,

@@ -1,12 +1,12 @@
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
+import type { RecordingFiles } from "./recording-files.ts";
 import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
 
 export interface RecordingRetentionOptions {
   store: RecordingStore;
-  directory: string;
+  /** Where the recordings are kept (recording.storage): files are removed through it. */
+  files: RecordingFiles;
   clock: Clock;
   logger: Logger;
   /** recording.retention_days: 0 keeps recordings forever. */
@@ -19,7 +19,8 @@ export interface RecordingRetentionOptions {
 
 /**
  * The retention job: deletes recordings (file and row) older than their tenant's retention, at
- * start and then every hour, and logs what it removed. A recording's tenant is the domain of its
+ * start and then every hour, and logs what it removed. A file that cannot be removed (the object
+ * store is unreachable) keeps its row, so the next run tries again. A recording's tenant is the domain of its
  * first owner (else of its callee). In a cluster the job may run on every node: deleting twice is
  * harmless (the second finds nothing).
  */
@@ -54,12 +55,23 @@ export class RecordingRetention {
         return days > 0 && r.startedAt < now - days * 86_400_000 && r.status !== "recording";
       });
       if (batch.length === 0) break;
+      let kept = 0;
       for (const recording of batch) {
-        await rm(join(this.#o.directory, recording.path), { force: true });
+        try {
+          await this.#o.files.remove(recording.path);
+        } catch (error) {
+          kept++;
+          this.#o.logger.error(
+            { err: error, recording: recording.id, path: recording.path },
+            "retention could not remove an expired recording; the next run tries again",
+          );
+          continue;
+        }
         await this.#o.store.delete(recording.id);
         removed.push(recording);
       }
-      if (batch.length < 500) break;
+      // A full batch of failures would come back unchanged: stop until the next run.
+      if (batch.length < 500 || kept === batch.length) break;
     }
     if (removed.length > 0) {
       this.#o.logger.info(

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   type CallParty,
@@ -15,6 +15,7 @@ import type { Clock } from "../../kernel/clock.ts";
 import { newId } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
+import type { RecordingFiles } from "./recording-files.ts";
 import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
 import { DEFAULT_SUBSCRIPTION, type RecordingSubscriptions } from "./recording-subscriptions.ts";
 
@@ -27,8 +28,13 @@ export interface RecordingEvent {
 export interface RecordingServiceOptions {
   store: RecordingStore;
   subscriptions: RecordingSubscriptions;
-  /** Where WAV files go (recording.dir, by default <data_dir>/recordings), laid out by date. */
+  /**
+   * Where WAV files are written while calls are recorded (recording.dir, by default
+   * <data_dir>/recordings), laid out by date: the working copies.
+   */
   directory: string;
+  /** Where saved recordings are kept (recording.storage): each working copy is archived there. */
+  files: RecordingFiles;
   clock: Clock;
   logger: Logger;
   /** recording.announcement: every recorded call starts with the announcement, subscription or not. */
@@ -82,6 +88,8 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
   >();
   readonly #active = new Map<string, Active>();
   readonly #decisions = new Map<string, Decision | undefined>();
+  /** Recordings being completed (described, archived, their rows written). */
+  readonly #finishing = new Set<Promise<void>>();
   readonly module: ServiceModule;
 
   constructor(options: RecordingServiceOptions) {
@@ -104,20 +112,27 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
   /**
    * Completes the rows of recordings that were in progress when the process died: the file holds
    * everything up to the last header flush (the Recorder rewrites the WAV header every second),
-   * so its length and checksum are read from it and the row is closed as `interrupted`.
+   * so its length and checksum are read from it, it is archived like a saved recording, and the
+   * row is closed as `interrupted`. A working copy already gone was archived just before the
+   * crash: the stored recording is described instead.
    */
   async recoverInterrupted(): Promise<number> {
     const open = await this.#o.store.open();
     for (const record of open) {
       const file = join(this.#o.directory, record.path);
       try {
-        const { sizeBytes, sha256, durationMs } = await describeWav(file);
+        const description = existsSync(file)
+          ? await describeWav(createReadStream(file))
+          : await this.#describeStored(record.path);
+        const location = await this.#archive(record, file);
+        const { sizeBytes, sha256, durationMs } = description;
         await this.#o.store.update(record.id, {
           status: "interrupted",
           sizeBytes,
           sha256,
           durationMs,
           endedAt: record.startedAt + durationMs,
+          ...(location !== undefined && { location }),
         });
       } catch (error) {
         await this.#o.store.update(record.id, {
@@ -129,6 +144,20 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     if (open.length > 0)
       this.#o.logger.warn({ recordings: open.length }, "recordings of interrupted calls completed");
     return open.length;
+  }
+
+  async #describeStored(path: string): Promise<WavDescription> {
+    const opened = await this.#o.files.open(path);
+    if (!opened) throw new Error(`no file at ${path}, in the working directory or the store`);
+    return describeWav(opened.stream);
+  }
+
+  /**
+   * Waits until every recording that has ended is complete: its file archived and its row
+   * written. The node calls it on the way down, before the database closes.
+   */
+  async drain(): Promise<void> {
+    while (this.#finishing.size > 0) await Promise.allSettled([...this.#finishing]);
   }
 
   #announce(event: RecordingEvent): void {
@@ -323,10 +352,11 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     const record = active.record;
     const endedAt = this.#o.clock.now();
     const file = join(this.#o.directory, record.path);
-    void (async () => {
+    const finishing = (async () => {
       try {
         await active.created;
-        const { sizeBytes, sha256 } = await describeWav(file);
+        const { sizeBytes, sha256 } = await describeWav(createReadStream(file));
+        const location = await this.#archive(record, file);
         const saved: RecordingRecord = {
           ...record,
           endedAt,
@@ -334,11 +364,12 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
           sizeBytes,
           sha256,
           status: "saved",
+          ...(location !== undefined && { location }),
         };
         const { id: _id, callId: _callId, ...changes } = saved;
         await this.#o.store.update(record.id, changes);
         this.#o.logger.info(
-          { callId, recording: record.id, durationMs: saved.durationMs, sizeBytes },
+          { callId, recording: record.id, durationMs: saved.durationMs, sizeBytes, location },
           "recording saved",
         );
         this.#announce({ type: "saved", recording: saved });
@@ -346,6 +377,24 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
         await this.#fail(record, error);
       }
     })();
+    this.#finishing.add(finishing);
+    void finishing.finally(() => this.#finishing.delete(finishing));
+  }
+
+  /**
+   * Archives a saved recording in the store. When that fails the recording is still saved: its
+   * working copy stays on the local disk, where it is read from, and the row has no location.
+   */
+  async #archive(record: RecordingRecord, file: string): Promise<string | undefined> {
+    try {
+      return (await this.#o.files.archive(record.path, file)).location;
+    } catch (error) {
+      this.#o.logger.error(
+        { err: error, callId: record.callId, recording: record.id, path: record.path },
+        "recording could not be archived; it stays in the recordings directory",
+      );
+      return undefined;
+    }
   }
 
   async #fail(record: RecordingRecord, error: unknown): Promise<void> {
@@ -361,20 +410,29 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
   }
 }
 
+interface WavDescription {
+  sizeBytes: number;
+  sha256: string;
+  durationMs: number;
+}
+
 /**
- * Size, SHA-256 and audio length of a recording file: the length comes from the data chunk size
- * in its header (stereo 16-bit 8 kHz: 32 bytes per millisecond), which the Recorder keeps current.
+ * Size, SHA-256 and audio length of a recording's bytes (a file, or an object from the store):
+ * the length comes from the data chunk size in the header (stereo 16-bit 8 kHz: 32 bytes per
+ * millisecond), which the Recorder keeps current.
  */
-async function describeWav(file: string): Promise<{ sizeBytes: number; sha256: string; durationMs: number }> {
-  const sizeBytes = statSync(file).size;
+async function describeWav(bytes: AsyncIterable<unknown>): Promise<WavDescription> {
   const hash = createHash("sha256");
-  let header: Buffer | undefined;
-  for await (const chunk of createReadStream(file)) {
-    header ??= chunk as Buffer;
-    hash.update(chunk as Buffer);
+  let sizeBytes = 0;
+  let header = Buffer.alloc(0);
+  for await (const chunk of bytes) {
+    const buffer = chunk as Buffer;
+    if (header.length < 44) header = Buffer.concat([header, buffer.subarray(0, 44 - header.length)]);
+    hash.update(buffer);
+    sizeBytes += buffer.length;
   }
-  const dataBytes = header && header.length >= 44 ? header.readUInt32LE(40) : 0;
-  const bytesPerMs = header && header.length >= 44 ? header.readUInt32LE(28) / 1000 : 32;
+  const dataBytes = header.length >= 44 ? header.readUInt32LE(40) : 0;
+  const bytesPerMs = header.length >= 44 ? header.readUInt32LE(28) / 1000 : 32;
   return { sizeBytes, sha256: hash.digest("hex"), durationMs: Math.round(dataBytes / bytesPerMs) };
 }
 

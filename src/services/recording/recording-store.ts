@@ -8,8 +8,16 @@ export interface RecordingRecord {
   id: string;
   /** Parley's call id (the CDR's id). */
   callId: string;
-  /** Where the file is, relative to the recordings directory (`2026/11/23/C….wav`). */
+  /**
+   * The recording's path (`2026/11/23/C….wav`): relative to recording.dir for the working copy
+   * and for local storage; with S3 storage the object key is recording.s3_prefix + path.
+   */
   path: string;
+  /**
+   * Where the saved recording is kept, as the store reported it when archiving: `file:///…` or
+   * `s3://bucket/key`. Absent while recording, and when archiving failed (the working copy stays).
+   */
+  location?: string;
   /** The parties: who called whom (URIs or numbers, as in the CDR). */
   caller: string;
   callee: string;

@@ -14,6 +14,7 @@ import {
   MemoryRecordingStore,
   type RecordingRecord,
 } from "../../../src/services/recording/index.ts";
+import { LocalRecordingFiles } from "../../../src/storage/index.ts";
 import { type DirectoryFixture, openFixture } from "../../support/directory-fixture.ts";
 
 const DOMAIN = "pbx.example.com";
@@ -78,7 +79,7 @@ describe("REST API: recordings", () => {
       tokens: f.tokens,
       version: "0.0.0-test",
       ready: async () => {},
-      recordings: { store, directory: dir, audit, clock: f.clock },
+      recordings: { store, files: new LocalRecordingFiles({ directory: dir }), audit, clock: f.clock },
     });
   });
   after(async () => {

@@ -9,6 +9,7 @@ import {
   type RecordingRecord,
   RecordingRetention,
 } from "../../../src/services/recording/index.ts";
+import { LocalRecordingFiles } from "../../../src/storage/index.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 
 const DAY = 86_400_000;
@@ -51,7 +52,7 @@ test("retention deletes files and rows older than their tenant's days, keeps the
   const keptForever = await seed(store, dir, "e", "forever.example", 400, now);
   const retention = new RecordingRetention({
     store,
-    directory: dir,
+    files: new LocalRecordingFiles({ directory: dir }),
     clock,
     logger: silentLogger(),
     days: 30,
@@ -90,7 +91,7 @@ test("a recording still in progress is never deleted, whatever its age", async (
   await store.update("live", { status: "recording" });
   const retention = new RecordingRetention({
     store,
-    directory: dir,
+    files: new LocalRecordingFiles({ directory: dir }),
     clock,
     logger: silentLogger(),
     days: 1,
