@@ -407,6 +407,11 @@ export const RecordingSection = section(
       allowed: "a table of domain = days",
       description: "Per-tenant retention_days, by SIP domain.",
     }),
+    ringback_library: Type.String({
+      default: "",
+      description:
+        "Directory of ring-back tones users may pick from (8 kHz mono 16-bit WAV, named like calm.wav); empty uses the few shipped with Parley.",
+    }),
     webhook_url: Type.String({
       default: "",
       description:

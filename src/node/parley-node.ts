@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { CdrStore } from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
@@ -145,7 +146,10 @@ export class ParleyNode {
           clock: this.clock,
         },
         recordingSubscriptions: new SqlRecordingSubscriptions(database.db),
-        ringbackTones: new RingbackTones({ directory: join(config.data_dir, "ringback") }),
+        ringbackTones: new RingbackTones({
+          directory: join(config.data_dir, "ringback"),
+          library: config.recording.ringback_library || BUNDLED_RINGBACK_LIBRARY,
+        }),
         ready: async () => {
           if (this.#state !== "Running") throw new Error(`node is ${this.#state}`);
           await database.ping();
@@ -311,3 +315,6 @@ function sdpAddress(config: Config): string {
   if (!WILDCARDS.has(config.sip.host)) return config.sip.host;
   return "127.0.0.1";
 }
+
+/** The ring-back tones shipped in assets/ringback (scripts/generate-ringback-library.ts makes them). */
+const BUNDLED_RINGBACK_LIBRARY = fileURLToPath(new URL("../../assets/ringback/", import.meta.url));

@@ -235,10 +235,12 @@ describe("REST API", () => {
       "/api/v1/recordings/{id}",
       "/api/v1/recordings/{id}/audio",
       "/api/v1/registrations",
+      "/api/v1/ringback-library",
       "/api/v1/users",
       "/api/v1/users/{id}",
       "/api/v1/users/{id}/recording",
       "/api/v1/users/{id}/ringback",
+      "/api/v1/users/{id}/ringback/library",
       "/healthz",
       "/readyz",
     ]);
