@@ -411,7 +411,11 @@ for (const mode of MODES) {
   if (byTarget.parley && byTarget.rtpengine?.best) {
     parts.push(`ratio ${(byTarget.parley.best / byTarget.rtpengine.best).toFixed(2)}×`);
   }
-  for (const [name, result] of Object.entries(byTarget)) log(`  ${mode} ${name}: ${cpuPer(result, unit)}`);
+  const top = stepsOf(mode).at(-1);
+  for (const [name, result] of Object.entries(byTarget)) {
+    const capped = result.best === top ? ` (the top step: the limit is higher than this ladder goes)` : "";
+    log(`  ${mode} ${name}: ${cpuPer(result, unit)}${capped}`);
+  }
   lines.push(`${mode}: ${parts.join(", ")}`);
 }
 process.stdout.write(`${lines.join("\n")}\n`);
