@@ -179,7 +179,11 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
     this.logger.debug({ from, to }, "leg state");
     if (to === "Ringing") this.safeEmit("ringing");
     else if (to === "EarlyMedia") this.safeEmit("earlymedia");
-    else if (to === "Answered") this.safeEmit("answered");
+    else if (to === "Answered") {
+      // Silence is counted from the answer (see attachMedia's timeout handler).
+      this.#endpoint?.session.restartTimeout();
+      this.safeEmit("answered");
+    }
   }
 
   /** Takes ownership of the leg's RTP endpoint: DTMF and RTP timeout are watched from now on. */
@@ -204,7 +208,9 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
       }
     });
     endpoint.session.on("timeout", () => {
-      if (this.#held) return; // a held phone may well send nothing
+      // Before the answer a caller sends nothing (its phone plays its own ring-back), and a held
+      // phone may well send nothing either: neither is a dead call.
+      if (!this.answered || this.#held) return;
       this.logger.info("no RTP from the peer: hanging up");
       this.hangup("MEDIA_TIMEOUT");
     });
@@ -329,6 +335,7 @@ export abstract class Leg extends TypedEmitter<LegEvents> {
     const held = result.direction === "recvonly" || result.direction === "inactive";
     if (held !== this.#held) {
       this.#held = held;
+      if (!held) endpoint.session.restartTimeout();
       this.safeEmit("held", held);
     }
     return { status: 200, body: sdpBody(result.answer) };

@@ -231,6 +231,15 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.#write(remote, packet.payloadType, seq, timestamp, marker, packet.payload);
   }
 
+  /**
+   * Counts silence from now: a leg whose call was only ringing (a caller sends nothing before
+   * the answer) starts its RTP timeout when it is answered.
+   */
+  restartTimeout(): void {
+    this.#lastReceivedAt = this.#clock.monotonic();
+    this.#timedOut = false;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
