@@ -16,7 +16,7 @@ import type { CdrStore } from "../cdr/call-detail-record.ts";
 import { CdrWriter, dispositionFor } from "../cdr/cdr-writer.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
 import type { Leg } from "../legs/leg.ts";
-import { type CallRouter, dialTarget } from "../routing/call-router.ts";
+import { type CallRouter, dialTarget, type Subscriber } from "../routing/call-router.ts";
 import type {
   CallParty,
   DialResult,
@@ -235,7 +235,14 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     }
     call.adopt(leg);
     if (caller) this.#addBusy(caller, call.id);
-    const info = await this.#info(dialled, caller, trunk?.name);
+    const user = await this.#callerRecord(caller);
+    const info: InboundCallInfo = {
+      dialled,
+      ...(user
+        ? { caller: { extension: user.extension, domain: user.domain, features: user.features } }
+        : {}),
+      ...(trunk ? { trunk: trunk.name } : {}),
+    };
     for (const service of this.#services) {
       if (!service.handle || !(await service.claims?.(info))) continue;
       call.service = service.name;
@@ -243,7 +250,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       await service.handle(call, leg, info);
       return;
     }
-    const profile = caller ? await this.#profile(caller) : undefined;
+    const profile = user ? this.#profile(user) : undefined;
     await connectCaller(call, leg, dialTarget(dialled), {
       isBusy: (aor) => !this.#o.callWaiting && this.isBusy(aor),
       onAnswered: (party) => this.#markBusy(call, party),
@@ -281,22 +288,10 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     });
   }
 
-  async #info(
-    dialled: string,
-    caller: string | undefined,
-    trunk: string | undefined,
-  ): Promise<InboundCallInfo> {
-    const match = caller ? /^sip:([^@]+)@(.+)$/.exec(caller) : null;
-    const user = match
-      ? await this.#o.router.subscribers.byExtension(match[1] as string, match[2] as string)
-      : undefined;
-    return {
-      dialled,
-      ...(user
-        ? { caller: { extension: user.extension, domain: user.domain, features: user.features } }
-        : {}),
-      ...(trunk ? { trunk } : {}),
-    };
+  /** The authenticated caller's subscriber record (one look-up serves the services' info and the caller ID). */
+  async #callerRecord(aor: string | undefined): Promise<Subscriber | undefined> {
+    const match = aor ? /^sip:([^@]+)@(.+)$/.exec(aor) : null;
+    return match ? this.#o.router.subscribers.byExtension(match[1] as string, match[2] as string) : undefined;
   }
 
   /**
@@ -324,11 +319,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
   }
 
   /** The caller ID of a user from their profile: extension and display name, and their first phone number for trunks. */
-  async #profile(aor: string): Promise<{ number: string; name?: string; external?: string } | undefined> {
-    const match = /^sip:([^@]+)@(.+)$/.exec(aor);
-    if (!match) return undefined;
-    const user = await this.#o.router.subscribers.byExtension(match[1] as string, match[2] as string);
-    if (!user) return undefined;
+  #profile(user: Subscriber): { number: string; name?: string; external?: string } {
     return {
       number: user.extension,
       ...(user.displayName ? { name: user.displayName } : {}),

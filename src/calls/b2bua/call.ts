@@ -9,7 +9,7 @@ import { type HangupCause, statusForCause } from "../legs/hangup-cause.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
 import type { Leg, LegEnd, TransferRequest } from "../legs/leg.ts";
 import { OutboundLeg, type OutboundTarget } from "../legs/outbound-leg.ts";
-import { type CallRouter, dialTarget } from "../routing/call-router.ts";
+import { type CallRouter, dialTarget, type RouteResult } from "../routing/call-router.ts";
 import type {
   CallParty,
   CallPlayItem,
@@ -209,15 +209,26 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
    * when all fail, the best failure (busy first) is the result.
    */
   async dial(targets: readonly DialTarget[], options: DialOptions = {}): Promise<DialResult> {
+    const routes: RouteResult[] = [];
+    for (const target of targets) routes.push(await this.route(target, options));
+    return this.dialRouted(routes, options);
+  }
+
+  /** Routes a target as dial() does: with the dial's caller ID and its permission to use trunks. */
+  route(target: DialTarget, options: DialOptions = {}): Promise<RouteResult> {
+    const from = this.#callerId(options);
+    return this.#context.router.route(target, from, {
+      mayUseTrunks: options.viaTrunks === true,
+      number: options.callerId?.external ?? options.callerId?.number ?? callerNumber(from),
+      ...(options.callerId?.name ? { name: options.callerId.name } : {}),
+    });
+  }
+
+  /** dial() for targets already routed (call control routes first, to check the callee is free). */
+  async dialRouted(routes: readonly RouteResult[], options: DialOptions = {}): Promise<DialResult> {
     const outbound: OutboundTarget[] = [];
     let routeFailure: HangupCause | undefined;
-    for (const target of targets) {
-      const from = this.#callerId(options);
-      const route = await this.#context.router.route(target, from, {
-        mayUseTrunks: options.viaTrunks === true,
-        number: options.callerId?.external ?? options.callerId?.number ?? callerNumber(from),
-        ...(options.callerId?.name ? { name: options.callerId.name } : {}),
-      });
+    for (const route of routes) {
       if (route.kind === "failed") routeFailure ??= route.cause;
       else
         outbound.push(

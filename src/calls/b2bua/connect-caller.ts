@@ -39,11 +39,14 @@ export async function connectCaller(
     info: Omit<ConnectedCallInfo, "callee">;
   },
 ): Promise<void> {
-  const identity = {
-    mayUseTrunks: hooks.viaTrunks,
-    number: hooks.callerId?.external ?? hooks.callerId?.number ?? "anonymous",
+  const dialOptions = {
+    onBehalfOf: caller,
+    relayVideoOf: caller,
+    viaTrunks: hooks.viaTrunks,
+    ...(hooks.callerId ? { callerId: hooks.callerId } : {}),
   };
-  const route = await call.router.route(target, call.from, identity);
+  // Routed once: the route both tells whether the callee is free and is what gets dialled.
+  const route = await call.route(target, dialOptions);
   if (route.kind === "failed") {
     caller.hangup(route.cause);
     return;
@@ -69,11 +72,8 @@ export async function connectCaller(
   const ringback = await hooks.ringback?.(info);
   let ringbackPlaying = false;
   let earlyBridged: { party: CallParty; pairing: Pairing } | undefined;
-  const result = await call.dial([target], {
-    onBehalfOf: caller,
-    relayVideoOf: caller,
-    viaTrunks: hooks.viaTrunks,
-    ...(hooks.callerId ? { callerId: hooks.callerId } : {}),
+  const result = await call.dialRouted([route], {
+    ...dialOptions,
     onProgress: (party, kind) => {
       if (caller.ended) return;
       if (ringback) {
