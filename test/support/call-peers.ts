@@ -15,6 +15,21 @@ export async function registerSippPhone(
 ): Promise<number> {
   const protocol = options.protocol ?? "udp";
   const port = await freePort("127.0.0.1", protocol === "tcp");
+  await bindContact(node, extension, port, options);
+  return port;
+}
+
+/**
+ * Binds `extension` to a phone listening on 127.0.0.1:`port` in the location service, as a
+ * REGISTER from that port would (for peers that cannot register themselves).
+ */
+export async function bindContact(
+  node: ParleyNode,
+  extension: string,
+  port: number,
+  options: { domain?: string; protocol?: "udp" | "tcp"; contactSuffix?: string } = {},
+): Promise<void> {
+  const protocol = options.protocol ?? "udp";
   const domain = options.domain ?? "parley.test";
   const now = Date.now();
   await node.sip.location.save({
@@ -28,7 +43,6 @@ export async function registerSippPhone(
     path: [],
     registeredAt: now,
   });
-  return port;
 }
 
 /** An injection file with user;password;domain[;callee] lines for SIPp's -inf. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
-import { eventually } from "../../support/call-peers.ts";
+import { bindContact, eventually } from "../../support/call-peers.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
 import { StackPhone } from "../../support/stack-phone.ts";
 
@@ -30,18 +30,7 @@ test("property: every call script leaves no call, dialog, port or media object b
   t.after(() => caller.stop());
   t.after(() => callee.stop());
   callee.answerCalls();
-  const now = Date.now();
-  await parley.node.sip.location.save({
-    aor: "sip:1002@parley.test",
-    contact: `sip:1002@127.0.0.1:${callee.port}`,
-    q: 1,
-    expiresAt: now + 3_600_000,
-    callId: "bind-1002",
-    cseq: 1,
-    source: { protocol: "udp", address: "127.0.0.1", port: callee.port },
-    path: [],
-    registeredAt: now,
-  });
+  await bindContact(parley.node, "1002", callee.port);
 
   await fc.assert(
     fc.asyncProperty(scenario, async (script) => {

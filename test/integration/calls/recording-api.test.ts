@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eventually } from "../../support/call-peers.ts";
+import { bindContact, eventually } from "../../support/call-peers.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
 import { StackPhone } from "../../support/stack-phone.ts";
 
@@ -22,18 +22,7 @@ test("a call's recording is paused, resumed, stopped and started over the API, a
   t.after(() => caller.stop());
   t.after(() => phone.stop());
   phone.answerCalls();
-  const now = Date.now();
-  await parley.node.sip.location.save({
-    aor: "sip:1002@parley.test",
-    contact: `sip:1002@127.0.0.1:${phone.port}`,
-    q: 1,
-    expiresAt: now + 3_600_000,
-    callId: "bind-1002",
-    cseq: 1,
-    source: { protocol: "udp", address: "127.0.0.1", port: phone.port },
-    path: [],
-    registeredAt: now,
-  });
+  await bindContact(parley.node, "1002", phone.port);
 
   const controller = new AbortController();
   t.after(() => controller.abort());

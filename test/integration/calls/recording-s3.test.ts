@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { eventually } from "../../support/call-peers.ts";
+import { bindContact, eventually } from "../../support/call-peers.ts";
 import { S3RVER_KEY, startLocalS3 } from "../../support/s3-server.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
 import { StackPhone } from "../../support/stack-phone.ts";
@@ -35,18 +35,7 @@ test("with recording.storage = s3 a recorded call ends up in the bucket, not on 
   t.after(() => caller.stop());
   t.after(() => phone.stop());
   phone.answerCalls();
-  const now = Date.now();
-  await parley.node.sip.location.save({
-    aor: "sip:1002@parley.test",
-    contact: `sip:1002@127.0.0.1:${phone.port}`,
-    q: 1,
-    expiresAt: now + 3_600_000,
-    callId: "bind-1002",
-    cseq: 1,
-    source: { protocol: "udp", address: "127.0.0.1", port: phone.port },
-    path: [],
-    registeredAt: now,
-  });
+  await bindContact(parley.node, "1002", phone.port);
 
   const session = await caller.call("1002");
   await eventually(() => parley.node.recording.active === 1, "the automatic recording");

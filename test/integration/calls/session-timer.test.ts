@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { eventually } from "../../support/call-peers.ts";
+import { bindContact, eventually } from "../../support/call-peers.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 import { type SipTestNode, startSipTestNode } from "../../support/sip-node.ts";
 import { StackPhone } from "../../support/stack-phone.ts";
@@ -31,7 +31,7 @@ async function setup(t: import("node:test").TestContext, env: Record<string, str
   });
   t.after(() => caller.stop());
   t.after(() => callee.stop());
-  await bind(parley, "1002", callee.port);
+  await bindContact(parley.node, "1002", callee.port);
   return { clock, parley, caller, callee };
 }
 
@@ -46,21 +46,6 @@ async function confirmed(parley: SipTestNode, callee: StackPhone): Promise<void>
         true && callee.answered[0]?.awaitingAck === false,
     "both legs answered and ACKed",
   );
-}
-
-async function bind(parley: SipTestNode, extension: string, port: number): Promise<void> {
-  const now = Date.now();
-  await parley.node.sip.location.save({
-    aor: `sip:${extension}@parley.test`,
-    contact: `sip:${extension}@127.0.0.1:${port}`,
-    q: 1,
-    expiresAt: now + 86_400_000,
-    callId: `bind-${extension}`,
-    cseq: 1,
-    source: { protocol: "udp", address: "127.0.0.1", port },
-    path: [],
-    registeredAt: now,
-  });
 }
 
 describe("SIP session timers (RFC 4028)", () => {
