@@ -3,6 +3,14 @@ export { CSeq, MAX_CSEQ } from "./headers/cseq.ts";
 export { NameAddr } from "./headers/name-addr.ts";
 export { BRANCH_COOKIE, Via } from "./headers/via.ts";
 export {
+  formatMessageSummary,
+  MESSAGE_SUMMARY_TYPE,
+  type MessageContextClass,
+  type MessageCounts,
+  type MessageSummary,
+  parseMessageSummary,
+} from "./message-summary.ts";
+export {
   DEFAULT_PARSE_LIMITS,
   isKeepAlive,
   parseSipMessage,

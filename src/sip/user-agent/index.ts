@@ -22,6 +22,20 @@ export {
 export type { SessionContext } from "./session-context.ts";
 export { SipStack, type SipStackOptions } from "./sip-stack.ts";
 export {
+  type EventHeader,
+  eventText,
+  parseEvent,
+  Subscription,
+  type SubscriptionEnd,
+  type SubscriptionState,
+  type TerminationReason,
+} from "./subscription.ts";
+export {
+  SubscriptionNotifier,
+  type SubscriptionNotifierEvents,
+  type SubscriptionNotifierOptions,
+} from "./subscription-notifier.ts";
+export {
   type CancelListener,
   type DialogUser,
   type RequestHandler,
