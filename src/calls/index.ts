@@ -14,6 +14,14 @@ export { causeFromStatus, HANGUP_CAUSES, type HangupCause, statusForCause } from
 export type { DtmfEvent, LegEnd, LegState } from "./legs/leg.ts";
 export { causeFromReason, reasonHeader } from "./legs/reason-header.ts";
 export {
+  type MessageSummaryLookup,
+  MessageWaitingIndicator,
+  type MessageWaitingIndicatorEvents,
+  type MessageWaitingIndicatorOptions,
+  type MessageWaitingNotice,
+  type MessageWaitingSettings,
+} from "./message-waiting/message-waiting-indicator.ts";
+export {
   CallRouter,
   dialTarget,
   normalizeNumber,

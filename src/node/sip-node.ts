@@ -5,6 +5,9 @@ import {
   CallControl,
   CallRouter,
   type CdrStore,
+  MessageWaitingIndicator,
+  type MessageSummaryLookup,
+  type MessageWaitingSettings,
   type Subscribers,
   Trunk,
   TrunkRegistration,
@@ -31,6 +34,10 @@ export interface SipNodeDeps {
   defaultDomain: string;
   media: MediaEngine;
   cdrs?: CdrStore;
+  /** Message-waiting indication (RFC 3842) settings; defaults in MessageWaitingIndicator. */
+  messageWaiting?: MessageWaitingSettings;
+  /** The counts behind a subscription's first NOTIFY (voicemail's, once it runs). */
+  messageSummary?: MessageSummaryLookup;
 }
 
 /** The SIP side of a node: the stack, the registrar and what they share. */
@@ -38,6 +45,8 @@ export interface SipNode {
   stack: SipStack;
   location: LocationService;
   calls: CallControl;
+  /** message-summary subscriptions and NOTIFYs (RFC 3842): `update(aor, summary)` lights the lamps. */
+  messageWaiting: MessageWaitingIndicator;
   /** Registrations with trunks that have `register = true`. */
   trunkRegistrations: TrunkRegistration[];
   addresses: SipListenAddresses;
@@ -133,6 +142,19 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     defaultExpires: config.registrar.default_expires,
   });
   stack.core.handle("REGISTER", (request, transaction) => registrar.handle(request, transaction));
+  const messageWaiting = new MessageWaitingIndicator({
+    ...deps.messageWaiting,
+    ...(deps.messageSummary ? { lookup: deps.messageSummary } : {}),
+    stack,
+    challenger,
+    subscribers,
+    location,
+    ban,
+    clock,
+    logger,
+    metrics,
+  });
+  stack.core.handle("SUBSCRIBE", (request, transaction) => messageWaiting.handle(request, transaction));
   const subscriberView: Subscribers = {
     byExtension: async (extension, domain) => {
       const user = await directory.findUser(extension, domain).catch(() => undefined);
@@ -225,10 +247,12 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     stack,
     location,
     calls,
+    messageWaiting,
     addresses,
     trunkRegistrations: registrations,
     async stop() {
       for (const registration of registrations) registration.stop();
+      messageWaiting.close();
       await calls.stop();
       await stack.stop();
       await location.stop();
