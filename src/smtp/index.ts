@@ -1,0 +1,23 @@
+/**
+ * Voicemail delivery between Parley servers over SMTP: voice messages as MIME (VPIM-like, RFC
+ * 3801) and non-delivery notices (RFC 3464). Outside src/smtp, import only this file.
+ */
+export type { DeliveryReport, Envelope, OutgoingMessage, RecipientFailure } from "./delivery-report.ts";
+export {
+  SMTP_ERROR_CODES,
+  SmtpConfigError,
+  type SmtpErrorCode,
+  SmtpMessageError,
+  SmtpStateError,
+} from "./errors.ts";
+export type { MailAddress } from "./mime-encoding.ts";
+export { composeNonDeliveryNotice, type NonDeliveryNoticeParts } from "./non-delivery-notice.ts";
+export {
+  composeVoiceMessage,
+  type SignatureImageType,
+  type SignatureKind,
+  type SignatureParts,
+  type SignatureStatus,
+  type VoiceMessageParts,
+} from "./voice-message-mime.ts";
+export { type ParsedVoiceMessage, parseVoiceMessage } from "./voice-message-parser.ts";
