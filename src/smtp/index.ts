@@ -1,6 +1,6 @@
 /**
  * Voicemail delivery between Parley servers over SMTP: voice messages as MIME (VPIM-like, RFC
- * 3801) and non-delivery notices (RFC 3464). Outside src/smtp, import only this file.
+ * 3801), a retrying outbox and non-delivery notices (RFC 3464). Outside src/smtp, import only this file.
  */
 export type { DeliveryReport, Envelope, OutgoingMessage, RecipientFailure } from "./delivery-report.ts";
 export {
@@ -10,8 +10,11 @@ export {
   SmtpMessageError,
   SmtpStateError,
 } from "./errors.ts";
+export { MemoryOutboxStore } from "./memory-outbox-store.ts";
 export type { MailAddress } from "./mime-encoding.ts";
 export { composeNonDeliveryNotice, type NonDeliveryNoticeParts } from "./non-delivery-notice.ts";
+export type { OutboxItem, OutboxStore } from "./outbox-store.ts";
+export { DEFAULT_RETRY_DELAYS_MS, SmtpOutbox, type SmtpOutboxOptions } from "./smtp-outbox.ts";
 export {
   composeVoiceMessage,
   type SignatureImageType,
