@@ -260,6 +260,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         dialled,
         ...(info.caller ? { caller: info.caller } : {}),
         ...(info.trunk ? { trunk: info.trunk } : {}),
+        presented: presentedCaller(call.from),
       },
       routed: async (connected) => {
         for (const service of this.#services) {
@@ -277,6 +278,22 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       },
       beforeBridge: async (parties, connected) => {
         for (const service of this.#services) await service.beforeBridge?.(call, parties, connected);
+      },
+      unanswered: async (connected, callee, reason, cause) => {
+        for (const service of this.#services) {
+          if (!service.unanswered) continue;
+          const took = await Promise.resolve(
+            service.unanswered(call, leg, { ...connected, callee, reason, cause }),
+          ).catch((error: unknown) => {
+            call.logger.error({ err: error, service: service.name }, "service failed on an unanswered call");
+            return false;
+          });
+          if (took) {
+            call.service = service.name;
+            return true;
+          }
+        }
+        return false;
       },
       bridged: async (parties, connected) => {
         for (const service of this.#services) {
@@ -437,4 +454,11 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     calls.add(callId);
     this.#busy.set(aor, calls);
   }
+}
+
+/** The caller as From presents it (for callers that are not users: trunks, strangers). */
+function presentedCaller(from: NameAddr): { user?: string; name?: string } {
+  const user =
+    from.uri instanceof SipUri ? from.uri.user : from.uri.kind === "tel" ? from.uri.number : undefined;
+  return { ...(user ? { user } : {}), ...(from.displayName ? { name: from.displayName } : {}) };
 }

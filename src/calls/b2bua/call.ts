@@ -20,8 +20,11 @@ import type {
   DialOptions,
   DialResult,
   DialTarget,
+  MessageRecording,
+  MessageRecordingOptions,
 } from "../service-api/call-session.ts";
 import type { ConferenceRooms } from "./conference-rooms.ts";
+import { recordMessage } from "./message-recording.ts";
 import { Pairing, type PairingHost } from "./pairing.ts";
 
 export interface CallContext {
@@ -456,6 +459,18 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     const recorder = this.#context.engine.record({ path, left, right });
     this.#recorders.add(recorder);
     return recorder;
+  }
+
+  recordMessage(party: CallParty, options: MessageRecordingOptions): Promise<MessageRecording> {
+    return recordMessage(
+      this.#context.engine,
+      this.#leg(party),
+      { ...options, clock: this.#context.clock },
+      (r) => {
+        this.#recorders.add(r);
+        return () => this.#recorders.delete(r);
+      },
+    );
   }
 
   hangup(party?: CallParty, cause: HangupCause = "NORMAL_CLEARING"): void {

@@ -1,4 +1,4 @@
-import { statusForCause } from "../legs/hangup-cause.ts";
+import { type HangupCause, statusForCause } from "../legs/hangup-cause.ts";
 import type { InboundLeg } from "../legs/inbound-leg.ts";
 import { OutboundLeg } from "../legs/outbound-leg.ts";
 import type {
@@ -7,6 +7,8 @@ import type {
   ConnectedCallInfo,
   ConnectedParties,
   DialTarget,
+  PartyIdentity,
+  UnansweredReason,
 } from "../service-api/call-session.ts";
 import type { Call } from "./call.ts";
 import type { Pairing } from "./pairing.ts";
@@ -35,6 +37,13 @@ export async function connectCaller(
     /** Services' steps once both answered: before and after the bridge. */
     beforeBridge?(parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
     bridged?(parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
+    /** Services' offer to take a call the callee will not answer (voicemail); true when one did. */
+    unanswered?(
+      info: ConnectedCallInfo,
+      callee: PartyIdentity,
+      reason: UnansweredReason,
+      cause: HangupCause,
+    ): Promise<boolean>;
     /** Who the call is from, for services. */
     info: Omit<ConnectedCallInfo, "callee">;
   },
@@ -47,11 +56,31 @@ export async function connectCaller(
   };
   // Routed once: the route both tells whether the callee is free and is what gets dialled.
   const route = await call.route(target, dialOptions);
+  // A call a user will not answer may be taken by a service (voicemail) instead of refused.
+  const divert = async (
+    subscriber: { extension: string; domain: string; features: PartyIdentity["features"] },
+    reason: UnansweredReason,
+    cause: HangupCause,
+  ): Promise<boolean> =>
+    !caller.ended &&
+    hooks.unanswered !== undefined &&
+    (await hooks.unanswered(
+      {
+        ...hooks.info,
+        callee: { extension: subscriber.extension, domain: subscriber.domain, features: subscriber.features },
+      },
+      { extension: subscriber.extension, domain: subscriber.domain, features: subscriber.features },
+      reason,
+      cause,
+    ));
   if (route.kind === "failed") {
+    if (route.subscriber && (await divert(route.subscriber, "unregistered", route.cause))) return;
     caller.hangup(route.cause);
     return;
   }
+  if (route.kind === "user" && (await divert(route.subscriber, "unconditional", "NORMAL_CLEARING"))) return;
   if (route.kind === "user" && hooks.isBusy(`sip:${route.subscriber.extension}@${route.subscriber.domain}`)) {
+    if (await divert(route.subscriber, "busy", "USER_BUSY")) return;
     caller.hangup("USER_BUSY");
     return;
   }
@@ -98,6 +127,13 @@ export async function connectCaller(
     return;
   }
   if ("failed" in result) {
+    if (ringbackPlaying) call.stopPlayback(caller);
+    earlyBridged?.pairing.close();
+    if (
+      route.kind === "user" &&
+      (await divert(route.subscriber, unansweredReason(result.failed), result.failed))
+    )
+      return;
     caller.hangup(result.failed, relayedStatus(result.sipStatus) ?? statusForCause(result.failed));
     return;
   }
@@ -130,6 +166,15 @@ export async function connectCaller(
   }
   call.relayVideo(caller, result.answered);
   await hooks.bridged?.(parties, info);
+}
+
+/** What a failed dial to a user's phones means for services that take unanswered calls. */
+function unansweredReason(cause: HangupCause): UnansweredReason {
+  if (cause === "USER_BUSY") return "busy";
+  if (cause === "NO_ANSWER" || cause === "NO_USER_RESPONSE" || cause === "RECOVERY_ON_TIMER_EXPIRE")
+    return "no-answer";
+  if (cause === "SUBSCRIBER_ABSENT") return "unregistered";
+  return "unavailable";
 }
 
 /** Links two unbridged parties' ends; returns the undo. */

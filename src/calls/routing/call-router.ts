@@ -25,7 +25,7 @@ export interface Subscribers {
 export type RouteResult =
   | { kind: "user"; subscriber: Subscriber; targets: OutboundTarget[] }
   | { kind: "trunk"; trunk: Trunk; targets: OutboundTarget[] }
-  | { kind: "failed"; cause: HangupCause };
+  | { kind: "failed"; cause: HangupCause; subscriber?: Subscriber };
 
 /** Who is calling, for the permission to use trunks and the caller ID shown there. */
 export interface RouteCaller {
@@ -92,7 +92,7 @@ export class CallRouter {
     }
     const aor = `sip:${subscriber.extension}@${subscriber.domain}`;
     const bindings = this.#location.lookup(aor);
-    if (bindings.length === 0) return { kind: "failed", cause: "SUBSCRIBER_ABSENT" };
+    if (bindings.length === 0) return { kind: "failed", cause: "SUBSCRIBER_ABSENT", subscriber };
     const to = new NameAddr(
       SipUri.parse(aor),
       subscriber.displayName ? { displayName: subscriber.displayName } : {},

@@ -78,6 +78,11 @@ export interface CallSession {
   bridge(a: CallParty, b: CallParty, options?: { keepOther?: boolean }): { close(): void };
   /** Records two parties as a stereo WAV (a left, b right). */
   record(a: CallParty, b: CallParty, path: string): Recorder;
+  /**
+   * Records one party alone (a voicemail message, a greeting) into a mono WAV at `path` until a
+   * terminating digit, silence, the maximum length or hang-up.
+   */
+  recordMessage(party: CallParty, options: MessageRecordingOptions): Promise<MessageRecording>;
   hangup(party?: CallParty, cause?: HangupCause): void;
   /** Blind-transfers `party` to `target` (ring-back while dialling); the party stays if the target fails. */
   transfer(party: CallParty, target: DialTarget, options?: DialOptions): Promise<DialResult>;
@@ -92,6 +97,26 @@ export interface CallSession {
     event: K,
     listener: (...args: CallSessionEvents[K]) => void,
   ): unknown;
+}
+
+export interface MessageRecordingOptions {
+  path: string;
+  /** Stop after this long. */
+  maxSeconds: number;
+  /** Stop after this long below `silenceThreshold` (0 or absent: never). */
+  silenceSeconds?: number;
+  /** RMS of a 20 ms frame (16-bit full scale 32767) under which it counts as silence; default 300 (about -40 dBFS). */
+  silenceThreshold?: number;
+  /** Digits that stop the recording; default "#". */
+  terminators?: string;
+}
+
+export interface MessageRecording {
+  reason: "terminator" | "silence" | "max" | "hangup";
+  /** Length of the file written. */
+  durationMs: number;
+  /** The terminating digit, when one stopped it. */
+  digit?: string;
 }
 
 export interface CallSessionEvents extends Record<string, unknown[]> {
@@ -140,6 +165,8 @@ export interface ConnectedCallInfo {
   trunk?: string;
   /** What was dialled. */
   dialled: string;
+  /** The caller as presented in From (number or user, display name), for callers that are not users. */
+  presented?: { user?: string; name?: string };
 }
 
 /**
@@ -169,8 +196,25 @@ export interface ServiceModule {
   ringback?(info: ConnectedCallInfo): Promise<CallPlayItem[] | undefined> | CallPlayItem[] | undefined;
   /** Both parties answered, not yet connected: announcements ("this call may be recorded"). */
   beforeBridge?(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
+  /**
+   * A basic call to a user will not be (or was not) answered: the callee is busy, did not answer,
+   * has no registered phone, or the callee diverts every call (`unconditional`, asked before any
+   * phone rings). A service that returns true has taken the caller (voicemail deposit) and runs
+   * the rest of the call; the first to do so wins. The caller is not answered yet.
+   */
+  unanswered?(session: CallSession, caller: CallParty, info: UnansweredCallInfo): boolean | Promise<boolean>;
   /** The parties are connected: recording starts here. */
   bridged?(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): void | Promise<void>;
+}
+
+/** Why a basic call to a user is not connected, for `unanswered`. */
+export type UnansweredReason = "unconditional" | "busy" | "no-answer" | "unregistered" | "unavailable";
+
+export interface UnansweredCallInfo extends ConnectedCallInfo {
+  readonly callee: PartyIdentity;
+  readonly reason: UnansweredReason;
+  /** The call's cause so far (USER_BUSY, NO_ANSWER, SUBSCRIBER_ABSENT …); NORMAL_CLEARING for `unconditional`. */
+  readonly cause: HangupCause;
 }
 
 export interface ConnectedParties {

@@ -10,13 +10,15 @@ import type { RtpPacket } from "../rtp/rtp-packet.ts";
 export interface RecorderOptions {
   path: string;
   clock: Clock;
-  /** Left channel (the caller) and right channel (the callee). */
+  /** Left channel (the caller) and right channel (the callee); without `right`, one party alone (mono). */
   left: MediaEndpoint;
-  right: MediaEndpoint;
+  right?: MediaEndpoint;
   /** "stereo" (default): caller left, callee right; "mono": both mixed. */
   layout?: "stereo" | "mono";
   /** Frames between header rewrites; the file is playable up to the last one after a crash. */
   flushEveryFrames?: number;
+  /** Sees each frame written (mono: the mixed frame; stereo: the left channel), e.g. for silence detection; do not keep `pcm`. */
+  onFrame?: (pcm: Int16Array) => void;
 }
 
 /**
@@ -40,14 +42,14 @@ export class Recorder {
   #closed = false;
 
   constructor(options: RecorderOptions) {
-    this.#layout = options.layout ?? "stereo";
+    this.#layout = options.right ? (options.layout ?? "stereo") : "mono";
     this.#flushEvery = options.flushEveryFrames ?? 50;
     this.#writer = new WavWriter(options.path, {
       sampleRate: PcmFrame.SAMPLE_RATE,
       channels: this.#layout === "stereo" ? 2 : 1,
     });
     this.#tap(options.left, this.#left);
-    this.#tap(options.right, this.#right);
+    if (options.right) this.#tap(options.right, this.#right);
     this.#ticker = new MediaTicker({ clock: options.clock, tick: () => this.#record(options) });
     this.#ticker.start();
   }
@@ -90,7 +92,9 @@ export class Recorder {
 
   #record(options: RecorderOptions): void {
     const left = this.#frame(this.#left, options.left, this.#leftPcm);
-    const right = this.#frame(this.#right, options.right, this.#rightPcm);
+    const right = options.right
+      ? this.#frame(this.#right, options.right, this.#rightPcm)
+      : this.#rightPcm.fill(0);
     if (this.#paused === "skip") return;
     if (this.#paused === "silence") {
       left.fill(0);
@@ -105,6 +109,7 @@ export class Recorder {
       }
       this.#writer.write(left);
     }
+    options.onFrame?.(left);
     this.#frames += 1;
     if (this.#frames % this.#flushEvery === 0) this.#writer.flush();
   }
