@@ -27,4 +27,59 @@ call-back|We are calling you back now. Please hold.
 insufficient-balance|Your balance is too low to place this call.
 emergency|Emergency call. Please stay on the line.
 invalid|That is not a valid choice.
+mailbox-full|The mailbox is full. No message can be left.
+message-saved|Your message has been saved.
+enter-mailbox|Please enter the mailbox number, followed by the pound key.
+enter-pin|Please enter your PIN, followed by the pound key.
+wrong-pin|That PIN is not correct.
+message-menu|Press 7 to delete this message, 9 to save it, the pound key for the next message, or 0 for options.
+message-deleted|Message deleted.
+message-kept|Message saved.
+no-more-messages|There are no more messages.
+options-menu|Press 1 to record your greeting, 2 to hear it, 3 to use the standard greeting, or star to go back.
+record-greeting|Record your greeting after the tone, then press the pound key.
+greeting-saved|Your greeting has been saved.
+message-from|Message from
+received|Received
+at|at
+urgent|Urgent.
+number-0|zero
+number-1|one
+number-2|two
+number-3|three
+number-4|four
+number-5|five
+number-6|six
+number-7|seven
+number-8|eight
+number-9|nine
+number-10|ten
+number-11|eleven
+number-12|twelve
+number-13|thirteen
+number-14|fourteen
+number-15|fifteen
+number-16|sixteen
+number-17|seventeen
+number-18|eighteen
+number-19|nineteen
+number-20|twenty
+number-30|thirty
+number-40|forty
+number-50|fifty
+month-1|January
+month-2|February
+month-3|March
+month-4|April
+month-5|May
+month-6|June
+month-7|July
+month-8|August
+month-9|September
+month-10|October
+month-11|November
+month-12|December
+star|star
+pound|pound
+plus|plus
 PROMPTS

@@ -1,4 +1,5 @@
 import Type, { type Static } from "typebox";
+import { ImapSection, SmtpSection, VoicemailSection } from "./voicemail-schema.ts";
 
 /**
  * The configuration schema: every key Parley reads, its type, its range and its default. This
@@ -425,22 +426,6 @@ export const RecordingSection = section(
   "Call recording (service 1).",
 );
 
-export const ImapSection = section(
-  {
-    host: Host("0.0.0.0", "Address the IMAP4rev1 voicemail server listens on."),
-    port: Port(1143, "IMAP port."),
-  },
-  "IMAP4rev1 access to voice mailboxes.",
-);
-
-export const SmtpSection = section(
-  {
-    host: Host("0.0.0.0", "Address the server-to-server voicemail receiver listens on."),
-    port: Port(2525, "SMTP port for voicemail delivery between servers."),
-  },
-  "SMTP voicemail delivery between servers.",
-);
-
 export const ConfigSchema = Type.Object(
   {
     data_dir: Type.String({
@@ -467,6 +452,7 @@ export const ConfigSchema = Type.Object(
       default: [],
       description: "SIP trunks to providers, as [[trunks]] tables; see docs/trunks.md.",
     }),
+    voicemail: VoicemailSection,
     imap: ImapSection,
     smtp: SmtpSection,
   },
@@ -483,6 +469,7 @@ export const SECRET_KEYS: readonly string[] = [
   "recording.webhook_secret",
   "recording.s3_access_key_id",
   "recording.s3_secret_access_key",
+  "voicemail.signature_server_token",
 ];
 
 export type TrunkConfig = Static<typeof TrunkEntry>;

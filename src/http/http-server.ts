@@ -20,6 +20,7 @@ import { type RecordingRoutesOptions, recordingRoutes } from "./routes/recording
 import { type RegistrationRoutesOptions, registrationRoutes } from "./routes/registrations.ts";
 import { userRecordingRoutes } from "./routes/user-recording.ts";
 import { userRoutes } from "./routes/users.ts";
+import { type VoicemailRoutesOptions, voicemailRoutes } from "./routes/voicemail.ts";
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -45,6 +46,8 @@ export interface HttpServerOptions {
   recordingSubscriptions?: RecordingSubscriptions;
   /** Personal ring-back tones, for /api/v1/users/{id}/ringback (503 when absent). */
   ringbackTones?: RingbackTones;
+  /** The voicemail service and its stores, for the voicemail routes (503 while absent). */
+  voicemail?: VoicemailRoutesOptions["voicemail"];
 }
 
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -140,6 +143,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
             subscriptions: options.recordingSubscriptions,
           }),
           ...(options.ringbackTones !== undefined && { ringbackTones: options.ringbackTones }),
+        });
+        await scoped.register(voicemailRoutes, {
+          directory: options.directory,
+          voicemail: options.voicemail ?? (() => undefined),
         });
       });
     },

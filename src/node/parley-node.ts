@@ -30,6 +30,7 @@ import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { type SipNode, startSipNode } from "./sip-node.ts";
 import { PARLEY_VERSION } from "./version.ts";
+import { startVoicemailNode, type VoicemailNode } from "./voicemail-node.ts";
 
 export interface ParleyNodeOptions {
   config: Config;
@@ -59,6 +60,7 @@ export class ParleyNode {
   #recording: RecordingService | undefined;
   #retention: RecordingRetention | undefined;
   #recordingFiles: LocalRecordingFiles | S3RecordingFiles | undefined;
+  #voicemail: VoicemailNode | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -99,6 +101,12 @@ export class ParleyNode {
   get recordingFiles(): RecordingFiles {
     if (!this.#recordingFiles) throw new Error("the recording service is not running");
     return this.#recordingFiles;
+  }
+
+  /** Voicemail (service 2) with its IMAP and SMTP servers. */
+  get voicemail(): VoicemailNode {
+    if (!this.#voicemail) throw new Error("voicemail is not running");
+    return this.#voicemail;
   }
 
   /** Call detail records (read side for the API, the CLI and tests). */
@@ -150,6 +158,12 @@ export class ParleyNode {
           directory: join(config.data_dir, "ringback"),
           library: config.recording.ringback_library || BUNDLED_RINGBACK_LIBRARY,
         }),
+        voicemail: () =>
+          this.#voicemail && {
+            service: this.#voicemail.service,
+            store: this.#voicemail.store,
+            signatures: this.#voicemail.signatures,
+          },
         ready: async () => {
           if (this.#state !== "Running") throw new Error(`node is ${this.#state}`);
           await database.ping();
@@ -183,6 +197,8 @@ export class ParleyNode {
         defaultDomain: this.#opened.defaultDomain.name,
         media: this.#media,
         cdrs,
+        messageWaiting: { unsolicited: config.voicemail.mwi_unsolicited },
+        messageSummary: async (aor) => this.#voicemail?.summary(aor),
       });
       this.#recording = new RecordingService({
         store: new SqlRecordingStore(database.db),
@@ -217,6 +233,16 @@ export class ParleyNode {
       });
       this.#retention.start();
       this.#sip.calls.register(this.#recording.module);
+      this.#voicemail = await startVoicemailNode({
+        config,
+        clock: this.clock,
+        logger,
+        database,
+        directory,
+        defaultDomain: this.#opened.defaultDomain.name,
+        calls: this.#sip.calls,
+        messageWaiting: this.#sip.messageWaiting,
+      });
       const { address, port } = this.httpAddress;
       this.#state = "Running";
       const sip = {
@@ -260,6 +286,7 @@ export class ParleyNode {
 
   async #release(): Promise<void> {
     this.#retention?.stop();
+    await this.#voicemail?.stop();
     await this.#sip?.stop();
     this.#media?.close();
     await this.#drainRecordings();

@@ -55,6 +55,60 @@ export interface Tables {
   registrations: RegistrationRow;
   cdr_calls: CdrCallRow;
   cdr_legs: CdrLegRow;
+  mail_mailboxes: MailMailboxRow;
+  mail_messages: MailMessageRow;
+  voicemail_boxes: VoicemailBoxRow;
+  voicemail_signatures: VoicemailSignatureRow;
+  smtp_outbox: SmtpOutboxRow;
+}
+
+export interface SmtpOutboxRow {
+  id: string;
+  /** JSON {from, to[]}. */
+  envelope: string;
+  raw: Buffer;
+  attempts: number;
+  /** BIGINT milliseconds: pg returns them as strings. */
+  enqueued_at: number | string;
+  next_attempt_at: number | string;
+  /** JSON array of the last attempt's failures. */
+  last_failures: string | null;
+}
+
+export interface MailMailboxRow {
+  id: string;
+  /** extension@domain */
+  owner: string;
+  name: string;
+  /** BIGINT: pg returns it as a string. */
+  uid_validity: number | string;
+  uid_next: number;
+}
+
+export interface MailMessageRow {
+  mailbox_id: string;
+  uid: number;
+  /** Space-separated IMAP flags. */
+  flags: string;
+  internal_date: string;
+  size: number;
+  source: Buffer;
+}
+
+export interface VoicemailBoxRow {
+  owner: string;
+  /** JSON of the mailbox settings other than the greeting. */
+  settings: string;
+  greeting: Buffer | null;
+}
+
+export interface VoicemailSignatureRow {
+  owner: string;
+  text: string | null;
+  voice: Buffer | null;
+  image: Buffer | null;
+  image_type: string | null;
+  updated_at: string;
 }
 
 export interface RegistrationRow {

@@ -19,6 +19,10 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     ...env,
     PARLEY_LOG_FORMAT: "json",
     PARLEY_SIP_PORT: "0",
+    PARLEY_IMAP_PORT: "0",
+    PARLEY_IMAP_HOST: "127.0.0.1",
+    PARLEY_SMTP_PORT: "0",
+    PARLEY_SMTP_HOST: "127.0.0.1",
     PARLEY_SIP_WS_PORT: "0",
     ...extra,
   };
