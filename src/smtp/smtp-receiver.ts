@@ -141,7 +141,10 @@ export class SmtpReceiver {
     this.#state = "Listening";
     await new Promise<void>((resolve, reject) => {
       const server = this.#server.server;
-      const onError = (error: Error): void => reject(error);
+      const onError = (error: Error): void => {
+        this.#state = "Closed"; // nothing is bound, so there is nothing for close() to release
+        reject(error);
+      };
       server.once("error", onError);
       this.#server.listen(this.#options.port, this.#options.host, () => {
         server.off("error", onError);

@@ -319,6 +319,27 @@ describe("voice messages between servers over SMTP (nodemailer → smtp-server o
     }
   });
 
+  test("listen() on a port already taken rejects, and close() afterwards still resolves", async () => {
+    const { receiver } = await startReceiver();
+    const second = new SmtpReceiver({
+      host: "127.0.0.1",
+      port: receiver.address().port,
+      domains: [DOMAIN],
+      allowFrom: ["127.0.0.1"],
+      maxMessageBytes: 1000,
+      onRecipient: async () => true,
+      onMessage: async () => {},
+      logger: silentLogger(),
+    });
+    try {
+      await assert.rejects(second.listen(), { code: "EADDRINUSE" });
+      await second.close();
+      assert.equal(second.closed, true);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   test("the outbox retries through a real peer that first answered 451, on the fake clock", async () => {
     let failures = 1;
     const { receiver, received } = await startReceiver({
