@@ -1,14 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { MailboxChange, MailboxStatus, StoredMessage } from "../imap/index.ts";
-import {
-  countMessages,
-  type MessageCounts,
-  VOICEMAIL_FOLDERS,
-  type VoicemailFolder,
-  type VoicemailStore,
-} from "../services/voicemail/index.ts";
+import type { MessageCounts, VoicemailFolder, VoicemailStore } from "../services/voicemail/index.ts";
 import type { MailMessageRow, Tables } from "./tables.ts";
+
+/** The voicemail folders, in listing order (the service's VOICEMAIL_FOLDERS). */
+const VOICEMAIL_FOLDERS: readonly VoicemailFolder[] = ["INBOX", "Old", "Saved"];
 
 /** IMAP names INBOX case-insensitively (RFC 3501 §5.1); other names are kept as given. */
 function canonical(name: string): string {
@@ -188,8 +185,28 @@ export class SqlVoicemailStore implements VoicemailStore {
     });
   }
 
-  counts(user: string): Promise<MessageCounts> {
-    return countMessages(this, user);
+  /** RFC 3842 counts: new = unheard in INBOX, old = every other message; \Deleted ones not at all. */
+  async counts(user: string): Promise<MessageCounts> {
+    const rows = await this.#db
+      .selectFrom("mail_messages")
+      .innerJoin("mail_mailboxes", "mail_mailboxes.id", "mail_messages.mailbox_id")
+      .select(["mail_mailboxes.name", "mail_messages.flags"])
+      .where("mail_mailboxes.owner", "=", user)
+      .execute();
+    const counts: MessageCounts = { newMessages: 0, oldMessages: 0, urgentNew: 0, urgentOld: 0 };
+    for (const row of rows) {
+      const flags = splitFlags(row.flags);
+      if (flags.includes("\\Deleted")) continue;
+      const urgent = flags.includes("\\Flagged");
+      if (row.name === "INBOX" && !flags.includes("\\Seen")) {
+        counts.newMessages += 1;
+        if (urgent) counts.urgentNew += 1;
+      } else {
+        counts.oldMessages += 1;
+        if (urgent) counts.urgentOld += 1;
+      }
+    }
+    return counts;
   }
 
   async #insert(

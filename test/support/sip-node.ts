@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
+import type { UserFeatures } from "../../src/directory/index.ts";
 import type { Clock } from "../../src/kernel/clock.ts";
 import { silentLogger } from "../../src/kernel/log.ts";
 import { openDirectory, ParleyNode } from "../../src/node/index.ts";
@@ -25,7 +26,7 @@ export interface SipTestNode {
 export async function startSipTestNode(
   users: string[],
   env: Record<string, string> = {},
-  options: { toml?: string; clock?: Clock } = {},
+  options: { toml?: string; clock?: Clock; features?: Partial<UserFeatures> } = {},
 ): Promise<SipTestNode> {
   const dir = mkdtempSync(join(tmpdir(), "parley-sip-"));
   if (options.toml) writeFileSync(join(dir, "parley.toml"), options.toml);
@@ -51,7 +52,13 @@ export async function startSipTestNode(
     logger,
     clock: { now: Date.now, monotonic: () => performance.now(), setTimer: () => ({ cancel() {} }) },
   });
-  for (const extension of users) await opened.directory.addUser({ extension, password: `pw-${extension}` });
+  for (const extension of users) {
+    await opened.directory.addUser({
+      extension,
+      password: `pw-${extension}`,
+      ...(options.features ? { features: options.features } : {}),
+    });
+  }
   const adminToken = (await opened.tokens.issue({ name: "test", admin: true })).secret;
   await opened.database.close();
   const node = new ParleyNode({ config, logger, ...(options.clock ? { clock: options.clock } : {}) });

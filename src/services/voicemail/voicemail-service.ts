@@ -44,8 +44,9 @@ export interface VoicemailServiceOptions {
 }
 
 /**
- * Service 2: voicemail. Unanswered calls to users are offered to it (`unanswered`); it takes those
- * whose reason `[voicemail] divert_on` lists (and all, for a mailbox that diverts every call).
+ * Service 2: voicemail. Unanswered calls to users are offered to it (`unanswered`); for users with
+ * the `voicemail` feature it takes those whose reason `[voicemail] divert_on` lists (and all, for a
+ * mailbox that diverts every call).
  * `*98`/`*99` reach the phone menu. Every change to a mailbox, from a deposit, the menu, IMAP or
  * SMTP, re-counts the owner's messages and updates their message-waiting lamps.
  */
@@ -169,7 +170,8 @@ export class VoicemailService {
         else await menu.run(undefined, info.caller?.domain ?? (await this.#defaultDomain()));
       },
       unanswered: async (session, caller, info) => {
-        if (!o.enabled) return false;
+        // Only users who subscribe to voicemail (features.voicemail) have a mailbox.
+        if (!o.enabled || info.callee.features.voicemail !== true) return false;
         const user = `${info.callee.extension}@${info.callee.domain}`.toLowerCase();
         const settings = await o.settings.get(user);
         if (info.reason === "unconditional" ? !settings?.divertAlways : !o.divertOn.includes(info.reason))

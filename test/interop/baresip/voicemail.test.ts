@@ -22,7 +22,11 @@ function recordingStarted(dataDir: string): boolean {
 describe("voicemail deposit with baresip phones", () => {
   test("an unanswered call goes to voicemail: the caller's 3 s tone is in the callee's INBOX with caller id, duration and audio", async (t) => {
     if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
-    const parley = await startSipTestNode(["1001", "1002"], { PARLEY_CALLS_NO_ANSWER_TIMEOUT: "2" });
+    const parley = await startSipTestNode(
+      ["1001", "1002"],
+      { PARLEY_CALLS_NO_ANSWER_TIMEOUT: "2" },
+      { features: { voicemail: true } },
+    );
     t.after(() => parley.stop());
     const dataDir = parley.node.config.data_dir;
     // Bob's phone rings and is never answered.

@@ -117,8 +117,18 @@ test("a number owned by a user rings the user, never a trunk; unknown extensions
   });
   assert.deepEqual(
     route,
-    { kind: "failed", cause: "SUBSCRIBER_ABSENT" },
-    "a local user who is not registered",
+    {
+      kind: "failed",
+      cause: "SUBSCRIBER_ABSENT",
+      subscriber: {
+        extension: "2001",
+        domain: "parley.test",
+        displayName: "Ann",
+        phoneNumbers: ["+4930555001"],
+        features: {},
+      },
+    },
+    "a local user who is not registered (named, so voicemail can take the call)",
   );
   assert.deepEqual(await r.route({ kind: "user", extension: "7777" }, from), {
     kind: "failed",
