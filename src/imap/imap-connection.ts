@@ -80,6 +80,7 @@ export class ImapConnection implements ImapSession {
 
   /** Attaches to the socket and writes the greeting (§7.1.1: "* OK [CAPABILITY ...]"). */
   start(): void {
+    this.#socket.setNoDelay(true);
     this.#attach(this.#socket);
     this.#armIdleTimer();
     this.#write(`* OK [CAPABILITY ${this.capabilities().join(" ")}] Parley IMAP4rev1 ready${CRLF}`);
