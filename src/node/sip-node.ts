@@ -252,7 +252,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     trunkRegistrations: registrations,
     async stop() {
       for (const registration of registrations) registration.stop();
-      messageWaiting.close();
+      await messageWaiting.close();
       await calls.stop();
       await stack.stop();
       await location.stop();

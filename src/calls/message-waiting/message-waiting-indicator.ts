@@ -221,11 +221,14 @@ export class MessageWaitingIndicator extends TypedEmitter<MessageWaitingIndicato
     return this.#summaries.get(aor);
   }
 
-  /** Ends every subscription (`terminated;reason=deactivated`, so phones re-subscribe elsewhere). */
-  close(): void {
+  /**
+   * Ends every subscription (`terminated;reason=deactivated`, so phones re-subscribe elsewhere);
+   * resolves once those NOTIFYs are answered or a second has passed. Call before the stack stops.
+   */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#notifier.close();
+    await this.#notifier.close();
   }
 
   /**

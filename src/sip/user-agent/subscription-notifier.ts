@@ -1,4 +1,4 @@
-import type { Clock } from "../../kernel/clock.ts";
+import type { Clock, TimerHandle } from "../../kernel/clock.ts";
 import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
@@ -15,6 +15,9 @@ import {
   type SubscriptionHost,
   type TerminationReason,
 } from "./subscription.ts";
+
+/** How long `close()` waits for the answers to its final NOTIFYs. */
+const CLOSE_GRACE_MS = 1000;
 
 export interface SubscriptionNotifierOptions {
   stack: SipStack;
@@ -231,12 +234,24 @@ export class SubscriptionNotifier extends TypedEmitter<SubscriptionNotifierEvent
   /**
    * Ends every subscription with `terminated;reason=deactivated` (RFC 6665 §4.2.2: the
    * subscriber "SHOULD attempt to re-subscribe immediately", to a node that is up) and refuses
-   * new ones. A second call does nothing.
+   * new ones. Resolves when those NOTIFYs are answered, or after `CLOSE_GRACE_MS` on the clock,
+   * after which nothing more is sent, so the stack can stop without transactions starting behind
+   * it. A second call does nothing.
    */
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const subscription of this.subscriptions()) subscription.terminate("deactivated");
+    const subscriptions = this.subscriptions();
+    for (const subscription of subscriptions) subscription.terminate("deactivated");
+    let grace: TimerHandle | undefined;
+    await Promise.race([
+      Promise.all(subscriptions.map((s) => s.settled())),
+      new Promise<void>((resolve) => {
+        grace = this.#o.clock.setTimer(CLOSE_GRACE_MS, resolve);
+      }),
+    ]);
+    grace?.cancel();
+    for (const subscription of subscriptions) subscription.silence();
   }
 
   // ---- inside the dialog --------------------------------------------------------------------

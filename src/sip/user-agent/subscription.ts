@@ -89,6 +89,10 @@ export class Subscription implements DialogUser {
   #expiresAt = 0;
   #timer: TimerHandle | undefined;
   #sending = false;
+  /** The NOTIFYs being sent, for `settled()`. */
+  #pumping: Promise<void> = Promise.resolve();
+  /** Nothing more is sent (the stack is going away). */
+  #silent = false;
   /** A NOTIFY is owed: the next one goes out when the one in flight is answered. */
   #owed = false;
   #reason: TerminationReason = "timeout";
@@ -137,7 +141,7 @@ export class Subscription implements DialogUser {
   notify(): void {
     if (this.#state === "Terminated") return;
     this.#owed = true;
-    void this.#pump();
+    this.#startPump();
   }
 
   /**
@@ -150,7 +154,18 @@ export class Subscription implements DialogUser {
     this.#reason = reason;
     this.#owed = true;
     this.#transition("Terminated", { cause });
-    void this.#pump();
+    this.#startPump();
+  }
+
+  /** Resolves when no NOTIFY of this subscription is waiting for its answer or about to go. */
+  settled(): Promise<void> {
+    return this.#pumping;
+  }
+
+  /** Sends nothing more, not even an owed final NOTIFY (the stack under it is stopping). */
+  silence(): void {
+    this.#silent = true;
+    this.#owed = false;
   }
 
   /** Forgets the subscription without sending anything (the subscriber is known to be gone). */
@@ -182,9 +197,12 @@ export class Subscription implements DialogUser {
 
   // ---- NOTIFY -------------------------------------------------------------------------------
 
+  #startPump(): void {
+    if (!this.#sending) this.#pumping = this.#pump();
+  }
+
   /** Sends owed NOTIFYs one at a time until none is owed, the final one last. */
   async #pump(): Promise<void> {
-    if (this.#sending) return;
     this.#sending = true;
     try {
       while (this.#owed) {
@@ -194,6 +212,7 @@ export class Subscription implements DialogUser {
           return undefined;
         });
         const final = this.#state === "Terminated";
+        if (this.#silent) break;
         const response = await this.#send(body, final);
         if (final) break;
         // RFC 6665 §4.2.2: "If the NOTIFY request fails due to expiration of SIP Timer F

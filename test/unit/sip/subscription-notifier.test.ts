@@ -264,11 +264,16 @@ describe("SubscriptionNotifier (RFC 6665 notifier)", () => {
     const { peer, notifier } = await notifierAndPeer(t);
     const { notify } = await subscribe(peer);
     peer.respond(notify, 200);
-    notifier.close();
-    notifier.close();
+    let closed = false;
+    const closing = notifier.close().then(() => {
+      closed = true;
+    });
+    await notifier.close();
     const final = await peer.nextRequest("NOTIFY", notify.callId);
     assert.equal(final.headers.get("subscription-state"), "terminated;reason=deactivated");
+    assert.equal(closed, false, "close() waits for the final NOTIFY's answer");
     peer.respond(final, 200);
+    await closing;
     peer.sendRequest("SUBSCRIBE", {
       callId: "late-1",
       from: `<${RESOURCE}>;tag=l1`,
@@ -278,6 +283,20 @@ describe("SubscriptionNotifier (RFC 6665 notifier)", () => {
     });
     await peer.nextResponse(503, "SUBSCRIBE");
     assert.ok(notifier.closed);
+  });
+
+  test("close() stops waiting for an unanswered final NOTIFY after a second, and nothing is sent after it", async (t) => {
+    const { peer, clock, notifier, state } = await notifierAndPeer(t);
+    const { notify } = await subscribe(peer);
+    peer.respond(notify, 200);
+    await peer.settle();
+    const closing = notifier.close();
+    const final = await peer.nextRequest("NOTIFY", notify.callId);
+    assert.equal(final.headers.get("subscription-state"), "terminated;reason=deactivated");
+    clock.advance(1000);
+    await closing;
+    state.body = "changed";
+    assert.equal(notifier.notify(RESOURCE), 0);
   });
 
   test("no timer is left armed once every subscription has ended", async (t) => {
