@@ -131,10 +131,10 @@ export class SubscriptionNotifier extends TypedEmitter<SubscriptionNotifierEvent
    * RFC 6665 §4.2.1.1: "If the notifier is able to immediately determine that it understands the
    * event package, that the authenticated subscriber is authorized to subscribe, and that there
    * are no other barriers to creating the subscription, it creates the subscription and a dialog
-   * (if necessary) and returns a 200 (OK) response". The 200 carries Expires ("The notifier … MUST
-   * NOT increase" the duration asked for; it may shorten it, to maxExpires) and our Contact, and
-   * the initial NOTIFY follows at once. A SUBSCRIBE with Expires: 0 is a fetch (§4.4.3): 200, then
-   * one NOTIFY with the state and `terminated`. Call with a new (out-of-dialog) SUBSCRIBE whose
+   * (if necessary) and returns a 200 (OK) response". The 200 carries Expires, the duration
+   * granted (as a registrar does, shortened to maxExpires, never lengthened), and our Contact; the
+   * initial NOTIFY follows at once. A SUBSCRIBE with Expires: 0 is a one-time fetch: 200, then one
+   * NOTIFY with the state and `terminated`. Call with a new (out-of-dialog) SUBSCRIBE whose
    * sender may subscribe to `resource`; returns the subscription, or undefined when refused.
    */
   accept(request: SipRequest, transaction: ServerTransaction, resource: string): Subscription | undefined {

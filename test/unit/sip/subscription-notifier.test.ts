@@ -8,7 +8,7 @@ import {
   type SubscriptionEnd,
   SubscriptionNotifier,
 } from "../../../src/sip/index.ts";
-import { type SipPeer, stackAndPeer, TIMERS } from "../../support/sip-peer.ts";
+import { SipPeer, stackAndPeer, TIMERS } from "../../support/sip-peer.ts";
 
 const RESOURCE = "sip:1001@parley.test";
 const TYPE = "application/simple-message-summary";
@@ -92,6 +92,16 @@ describe("SubscriptionNotifier (RFC 6665 notifier)", () => {
     assert.ok(notify.headers.has("contact"));
     peer.respond(notify, 200);
     assert.equal(notifier.subscriptions(RESOURCE).length, 1);
+  });
+
+  test("over TCP the NOTIFYs come back on the connection the SUBSCRIBE came in on (its flow), not to the Contact", async (t) => {
+    const { peer: udp } = await notifierAndPeer(t);
+    const tcp = await SipPeer.connect(udp.stackPort);
+    t.after(() => tcp.close());
+    const { ok, notify } = await subscribe(tcp);
+    assert.match(ok.headers.get("contact") ?? "", /;transport=tcp>$/);
+    assert.match(notify.topVia.transport, /^TCP$/);
+    tcp.respond(notify, 200);
   });
 
   test("a change is notified with a higher CSeq, and changes while a NOTIFY is unanswered go out as one NOTIFY with the latest state", async (t) => {
