@@ -29,3 +29,10 @@ export class ImapCommandError extends ParleyError {
     this.responseCode = responseCode;
   }
 }
+
+/** ImapServerOptions that cannot work together (requireTls or implicitTlsPort without tls). */
+export class ImapOptionsError extends ParleyError {
+  constructor(message: string) {
+    super("IMAP_OPTIONS", message);
+  }
+}

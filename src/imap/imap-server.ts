@@ -2,6 +2,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import { createServer as createTlsServer } from "node:tls";
 import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
+import { ImapOptionsError } from "./errors.ts";
 import { ImapConnection } from "./imap-connection.ts";
 import { LoginRateLimit } from "./login-rate-limit.ts";
 import type { MailLogin, MailStore } from "./mail-store.ts";
@@ -46,6 +47,9 @@ export class ImapServer {
   #closed = false;
 
   constructor(options: ImapServerOptions) {
+    if (!options.tls && (options.requireTls || options.implicitTlsPort !== undefined)) {
+      throw new ImapOptionsError("requireTls and implicitTlsPort need tls (a certificate and key)");
+    }
     this.#options = options;
     const limit = options.loginRateLimit ?? { failures: 10, windowMs: 15 * 60_000 };
     this.#rateLimit = new LoginRateLimit({ ...limit, clock: options.clock });

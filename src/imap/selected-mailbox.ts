@@ -137,8 +137,13 @@ export class SelectedMailbox {
    * BAD"); UIDs that do not exist are skipped (§6.4.8).
    */
   resolve(set: SequenceSet, byUid: boolean): Array<{ seq: number; entry: MessageEntry }> {
-    if (!byUid && (set.largestNumber > this.#entries.length || this.#entries.length === 0)) {
-      throw new ImapCommandError("BAD", "Invalid message sequence number");
+    if (!byUid) {
+      // `*` in an empty mailbox names no message: `FETCH 1:*` there answers OK with nothing, for
+      // clients that fetch a whole mailbox without looking at EXISTS first.
+      if (this.#entries.length === 0 && set.hasStar) return [];
+      if (this.#entries.length === 0 || set.largestNumber > this.#entries.length) {
+        throw new ImapCommandError("BAD", "Invalid message sequence number");
+      }
     }
     const star = byUid ? this.highestUid : this.#entries.length;
     const out: Array<{ seq: number; entry: MessageEntry }> = [];

@@ -47,6 +47,11 @@ export class SequenceSet {
     return largest;
   }
 
+  /** Whether the set uses `*` anywhere. */
+  get hasStar(): boolean {
+    return this.#ranges.some(([a, b]) => a === "*" || b === "*");
+  }
+
   /** Whether `n` is in the set when `*` stands for `largest`. */
   contains(n: number, largest: number): boolean {
     for (const [a, b] of this.#ranges) {

@@ -242,6 +242,15 @@ describe("ImapConnection", () => {
     assert.equal((await client.command("FETCH * UID")).untagged[0], "* 3 FETCH (UID 3)");
   });
 
+  test("in an empty mailbox FETCH 1:* answers OK with nothing and FETCH 1 is BAD", async () => {
+    const client = await selected("Saved");
+    const all = await client.command("FETCH 1:* FLAGS");
+    assert.deepEqual(all.untagged, []);
+    assert.match(all.tagged, /OK/);
+    assert.match((await client.command("FETCH 1 FLAGS")).tagged, /BAD/);
+    assert.match((await client.command("UID FETCH 1:* FLAGS")).tagged, /OK/);
+  });
+
   test("STORE sets, adds and removes flags; .SILENT says nothing; UID STORE answers with UID", async () => {
     const client = await selected();
     assert.deepEqual((await client.command("STORE 1 +FLAGS (\\Flagged $Important)")).untagged, [

@@ -126,6 +126,11 @@ describe("ImapServer", () => {
     assert.match((await secure.command("STARTTLS")).tagged, /BAD/);
   });
 
+  test("requireTls or an implicit-TLS port without a certificate is refused at construction", async () => {
+    await assert.rejects(startTestServer({ requireTls: true }), { code: "IMAP_OPTIONS" });
+    await assert.rejects(startTestServer({ implicitTlsPort: 0 }), { code: "IMAP_OPTIONS" });
+  });
+
   test("STARTTLS without a certificate is refused", async () => {
     t = await startTestServer();
     const client = await connect();
