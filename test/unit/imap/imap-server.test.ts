@@ -51,6 +51,30 @@ describe("ImapServer", () => {
     assert.match(fresh.greeting, /^\* OK/);
   });
 
+  test("a client that drops mid-literal closes only its own connection", async () => {
+    t = await startTestServer();
+    const other = await connect();
+    await other.login();
+    const dropping = await connect();
+    dropping.write("A1 LOGIN {100}\r\n");
+    assert.match(await dropping.readResponse(), /^\+ /);
+    dropping.write("half of it");
+    dropping.socket.resetAndDestroy();
+    const server = t.server;
+    while (server.connectionCount > 1) await new Promise((resolve) => setImmediate(resolve));
+    assert.match((await other.command("SELECT INBOX")).tagged, /OK/);
+  });
+
+  test("connections beyond maxConnections get BYE", async () => {
+    t = await startTestServer({ maxConnections: 1 });
+    await connect();
+    const refused = await WireClient.connect(t.port).catch((error: Error) => error);
+    assert.ok(!(refused instanceof Error));
+    clients.push(refused);
+    assert.equal(refused.greeting, "* BYE Too many connections");
+    await refused.ended;
+  });
+
   test("a line longer than maxCommandBytes without CRLF closes the connection with BYE", async () => {
     t = await startTestServer({ maxCommandBytes: 1024 });
     const client = await connect();
