@@ -20,15 +20,15 @@ export interface SipTestNode {
 
 /**
  * A running node on 127.0.0.1 with SIP on a free port and the given users (password
- * `pw-<extension>`) in domain `parley.test`. `env` adds PARLEY_* settings, `options.toml` a
+ * `pw-<extension>`, web password `web-<extension>`) in domain `parley.test`. `env` adds PARLEY_* settings, `options.toml` a
  * parley.toml (for settings the environment cannot carry, such as [[trunks]]).
  */
 export async function startSipTestNode(
   users: string[],
   env: Record<string, string> = {},
-  options: { toml?: string; clock?: Clock; features?: Partial<UserFeatures> } = {},
+  options: { toml?: string; clock?: Clock; features?: Partial<UserFeatures>; dataDir?: string } = {},
 ): Promise<SipTestNode> {
-  const dir = mkdtempSync(join(tmpdir(), "parley-sip-"));
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "parley-sip-"));
   if (options.toml) writeFileSync(join(dir, "parley.toml"), options.toml);
   const domain = "parley.test";
   const { config } = loadConfig({
@@ -53,9 +53,11 @@ export async function startSipTestNode(
     clock: { now: Date.now, monotonic: () => performance.now(), setTimer: () => ({ cancel() {} }) },
   });
   for (const extension of users) {
+    if (await opened.directory.findUser(extension).catch(() => undefined)) continue;
     await opened.directory.addUser({
       extension,
       password: `pw-${extension}`,
+      webPassword: `web-${extension}`,
       ...(options.features ? { features: options.features } : {}),
     });
   }

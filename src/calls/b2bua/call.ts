@@ -162,11 +162,16 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     if (!player) {
       player = this.#context.engine.player(media);
       this.#players.set(leg.id, player);
-      if (options.bargeIn) leg.on("dtmf", () => player?.bargeIn());
     }
     const active = player;
+    // Barge-in is per play: a digit stops this play only when it asked for it.
+    const bargeIn = () => active.bargeIn();
+    if (options.bargeIn) leg.on("dtmf", bargeIn);
     return new Promise((resolve) => {
-      active.once("finished", resolve);
+      active.once("finished", (result) => {
+        leg.off("dtmf", bargeIn);
+        resolve(result);
+      });
       active.play(
         items.map((item) => (item.kind === "prompt" ? this.#prompt(item.name) : item)),
         options,
