@@ -26,6 +26,8 @@ export interface BaresipPhoneOptions {
   transport?: "udp" | "tcp";
   /** Also send and receive video (VP8 from baresip's fakevideo source, shown on its fake display). */
   video?: boolean;
+  /** Load the mwi module: the phone SUBSCRIBEs to its message-summary and prints each NOTIFY body. */
+  mwi?: boolean;
 }
 
 /**
@@ -87,6 +89,7 @@ export class BaresipPhone {
         "module_app account.so",
         "module_app menu.so",
         "module_app ctrl_tcp.so",
+        ...(options.mwi ? ["module_app mwi.so"] : []),
         `ctrl_tcp_listen 127.0.0.1:${phone.#controlPort}`,
         // ausine only makes 48 kHz stereo; baresip resamples to the codec's 8 kHz.
         `audio_source ausine,${options.toneHz}`,

@@ -14,6 +14,34 @@ import { dominantTone, sineFrame } from "../../support/tone-probe.ts";
 
 const BOB = "1002@parley.test";
 
+/** The message-summary bodies baresip printed ("----- MWI for <aor> -----", then the body), in order. */
+function mwiBodies(output: string): string[] {
+  return output
+    .split(/^----- MWI for \S+ -----\r?\n/m)
+    .slice(1)
+    .map((block) => block.split(/\r?\n\r?\n/)[0] ?? "");
+}
+
+/** The smallest valid PNG (1×1, transparent). */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+function toneWav(frequency: number): Buffer {
+  const pcm = sineFrame(frequency, 8000, 8000, 0.5);
+  return Buffer.concat([
+    wavHeader(8000, 1, pcm.byteLength),
+    Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength),
+  ]);
+}
+
+const ALICE_SIGNATURE = {
+  text: "Alice — Parley Telecom",
+  voice: toneWav(600).toString("base64"),
+  image: { contentType: "image/png", data: PNG.toString("base64") },
+};
+
 /** The spool folder holds a recording while a caller speaks to voicemail. */
 function recordingStarted(dataDir: string): boolean {
   const spool = join(dataDir, "voicemail", "spool");
@@ -21,7 +49,7 @@ function recordingStarted(dataDir: string): boolean {
 }
 
 describe("voicemail deposit with baresip phones", () => {
-  test("an unanswered call goes to voicemail: the caller's 3 s tone is in the callee's INBOX with caller id, duration and audio", async (t) => {
+  test("an unanswered call goes to voicemail: the caller's 3 s tone is in the callee's INBOX with caller id, duration, audio and the caller's signature; the callee's lamp goes on by NOTIFY and off once the message is read over IMAP", async (t) => {
     if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
     const parley = await startSipTestNode(
       ["1001", "1002"],
@@ -30,16 +58,29 @@ describe("voicemail deposit with baresip phones", () => {
     );
     t.after(() => parley.stop());
     const dataDir = parley.node.config.data_dir;
-    // Bob's phone rings and is never answered.
+    // Bob's phone rings and is never answered; it subscribes to its message-summary (RFC 3842).
     const callee = await BaresipPhone.start({
       extension: "1002",
       password: "pw-1002",
       registrar: parley.target,
       toneHz: 2000,
       seconds: 60,
+      mwi: true,
     });
     t.after(() => callee.kill());
     await eventually(() => parley.node.sip.location.lookup(`sip:${BOB}`).length === 1, "1002 to register");
+    await eventually(
+      () => mwiBodies(callee.output).length >= 1,
+      "Bob's phone to show its first message summary",
+    );
+    assert.match(mwiBodies(callee.output)[0] ?? "", /^Messages-Waiting: no$/m, "an empty mailbox: lamp off");
+    // Alice's signature goes with her message (she is the authenticated caller).
+    const signature = await fetch(`${parley.api}/users/1001@parley.test/signature`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${parley.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(ALICE_SIGNATURE),
+    });
+    assert.equal(signature.status, 200, await signature.text());
     const caller = await BaresipPhone.start({
       extension: "1001",
       password: "pw-1001",
@@ -79,8 +120,38 @@ describe("voicemail deposit with baresip phones", () => {
     assert.equal(tone.frequency, 1000, "the caller's tone is what was recorded");
     assert.ok(tone.ratio > 10, `1 kHz dominates (ratio ${tone.ratio.toFixed(1)})`);
     assert.equal(recordingStarted(dataDir), false, "the spool is emptied once the message is filed");
+    assert.equal(message.signature.text, ALICE_SIGNATURE.text, "the signature's text part");
+    assert.deepEqual(message.signature.image, { contentType: "image/png", data: PNG }, "its image part");
+    assert.ok(
+      message.signature.voice && readWav(message.signature.voice).samples[0]?.length === 8000,
+      "its voice part",
+    );
     const counts = await parley.node.voicemail.store.counts(BOB);
     assert.deepEqual(counts, { newMessages: 1, oldMessages: 0, urgentNew: 0, urgentOld: 0 });
+    // The lamp: Bob's phone gets a NOTIFY with Messages-Waiting: yes ...
+    await eventually(
+      () => mwiBodies(callee.output).some((body) => /^Messages-Waiting: yes$/m.test(body)),
+      "Bob's phone to show the waiting message",
+    );
+    assert.match(mwiBodies(callee.output).at(-1) ?? "", /^Voice-Message: 1\/0 \(0\/0\)$/m);
+    // ... and reading the message over IMAP turns it off (Messages-Waiting: no).
+    const imap = new ImapFlow({
+      host: "127.0.0.1",
+      port: parley.node.voicemail.imap?.address.port ?? 0,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: BOB, pass: "web-1002" },
+      logger: false,
+    });
+    await imap.connect();
+    await imap.mailboxOpen("INBOX");
+    await imap.messageFlagsAdd("1", ["\\Seen"]);
+    await imap.logout();
+    await eventually(
+      () => /^Messages-Waiting: no$/m.test(mwiBodies(callee.output).at(-1) ?? ""),
+      "Bob's lamp to go off after reading over IMAP",
+    );
+    assert.match(mwiBodies(callee.output).at(-1) ?? "", /^Voice-Message: 0\/1 \(0\/0\)$/m);
     await callee.quit();
   });
 });
