@@ -77,6 +77,24 @@ export const VoicemailSection = section(
       default: false,
       description: "Send message-summary NOTIFYs (RFC 3842) to registered phones that did not SUBSCRIBE.",
     }),
+    mwi_min_expires: Type.Integer({
+      minimum: 1,
+      maximum: 86_400,
+      default: 60,
+      description: "Shortest message-summary subscription accepted (shorter ones get 423 with Min-Expires).",
+    }),
+    mwi_max_expires: Type.Integer({
+      minimum: 60,
+      maximum: 86_400,
+      default: 3600,
+      description: "Longest message-summary subscription granted.",
+    }),
+    mwi_default_expires: Type.Integer({
+      minimum: 60,
+      maximum: 86_400,
+      default: 3600,
+      description: "Subscription length for a SUBSCRIBE without Expires.",
+    }),
     signature_server_url: Type.String({
       default: "",
       pattern: "^(|https?://.+)$",
@@ -180,6 +198,10 @@ export const SmtpSection = section(
       description: "SMTP relay for e-mail notifications and for domains without a peer; empty sends none.",
     }),
     relay_port: Type.Integer({ minimum: 1, maximum: 65535, default: 25, description: "Port of relay_host." }),
+    relay_tls: Type.Union([Type.Literal("starttls"), Type.Literal("none"), Type.Literal("implicit")], {
+      default: "starttls",
+      description: "How to reach relay_host: starttls (required), none, or implicit TLS.",
+    }),
     retry_delays: Type.Array(Type.Integer({ minimum: 1, maximum: 86_400 }), {
       default: [60, 300, 900, 3600, 14_400],
       description:

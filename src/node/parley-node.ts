@@ -197,7 +197,12 @@ export class ParleyNode {
         defaultDomain: this.#opened.defaultDomain.name,
         media: this.#media,
         cdrs,
-        messageWaiting: { unsolicited: config.voicemail.mwi_unsolicited },
+        messageWaiting: {
+          unsolicited: config.voicemail.mwi_unsolicited,
+          minExpires: config.voicemail.mwi_min_expires,
+          maxExpires: config.voicemail.mwi_max_expires,
+          defaultExpires: config.voicemail.mwi_default_expires,
+        },
         messageSummary: async (aor) => this.#voicemail?.summary(aor),
       });
       this.#recording = new RecordingService({

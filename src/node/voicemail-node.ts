@@ -101,7 +101,7 @@ export async function startVoicemailNode(deps: VoicemailNodeDeps): Promise<Voice
     })),
     ...(smtp.relay_host === ""
       ? {}
-      : { relay: { host: smtp.relay_host, port: smtp.relay_port, tls: "starttls" as const } }),
+      : { relay: { host: smtp.relay_host, port: smtp.relay_port, tls: smtp.relay_tls } }),
     logger: log,
   });
   let service: VoicemailService | undefined;
@@ -134,6 +134,7 @@ export async function startVoicemailNode(deps: VoicemailNodeDeps): Promise<Voice
     silenceSeconds: vm.silence_seconds,
     ownBoxCode: vm.own_box_code,
     anyBoxCode: vm.any_box_code,
+    notifyFrom: vm.notify_from,
     clock,
     logger: log,
   });

@@ -50,6 +50,7 @@ const MailboxView = Type.Object({
   maxMessageSeconds: Type.Optional(Type.Integer()),
   maxMessages: Type.Optional(Type.Integer()),
   divertAlways: Type.Boolean({ description: "Every call goes straight to voicemail." }),
+  notifyEmail: Type.Optional(Type.String()),
   newMessages: Type.Integer(),
   oldMessages: Type.Integer(),
 });
@@ -59,6 +60,15 @@ const MailboxChanges = Type.Object(
     maxMessageSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600 })),
     maxMessages: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     divertAlways: Type.Optional(Type.Boolean()),
+    notifyEmail: Type.Optional(
+      Type.Union([
+        Type.String({
+          pattern: "^[^@\\s]+@[^@\\s]+$",
+          description: "E-mail address that gets each new message, audio attached.",
+        }),
+        Type.Null(),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -386,6 +396,7 @@ async function mailboxView(vm: { service: VoicemailService; store: VoicemailStor
     ...(settings?.maxMessageSeconds === undefined ? {} : { maxMessageSeconds: settings.maxMessageSeconds }),
     ...(settings?.maxMessages === undefined ? {} : { maxMessages: settings.maxMessages }),
     divertAlways: settings?.divertAlways ?? false,
+    ...(settings?.notifyEmail ? { notifyEmail: settings.notifyEmail } : {}),
     newMessages: counts.newMessages,
     oldMessages: counts.oldMessages,
   };

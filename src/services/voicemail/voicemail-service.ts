@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hash } from "@node-rs/argon2";
@@ -39,6 +39,8 @@ export interface VoicemailServiceOptions {
   silenceSeconds: number;
   ownBoxCode: string;
   anyBoxCode: string;
+  /** Sender of e-mail notifications; empty: voicemail@ and the user's domain. */
+  notifyFrom?: string;
   clock: Clock;
   logger: Logger;
 }
@@ -75,6 +77,7 @@ export class VoicemailService {
       maxMessages: options.maxMessages,
       clock: options.clock,
       logger: options.logger,
+      onFiled: (user, raw) => void this.#notifyByEmail(user, raw),
     });
     this.#spool = new VoicemailSpool({
       dir: join(options.dir, "spool"),
@@ -82,6 +85,22 @@ export class VoicemailService {
       logger: options.logger,
     });
     this.module = this.#module();
+  }
+
+  /**
+   * E-mail notification: a user with `notifyEmail` set gets a copy of each new message, audio
+   * attached, through the SMTP relay (queued and retried like messages to other servers).
+   */
+  async #notifyByEmail(user: string, raw: Buffer): Promise<void> {
+    const relay = this.#o.relay;
+    const email = relay && (await this.#o.settings.get(user).catch(() => undefined))?.notifyEmail;
+    if (!relay || !email) return;
+    const from = this.#o.notifyFrom || `voicemail@${user.slice(user.lastIndexOf("@") + 1)}`;
+    await relay
+      .enqueue({ id: `notify-${randomUUID()}`, envelope: { from, to: [email] }, raw })
+      .catch((error: unknown) =>
+        this.#o.logger.error({ err: error, user }, "e-mail notification not queued"),
+      );
   }
 
   /** Sends what a stopped process left in the spool and starts following mailbox changes for the lamps. */
@@ -121,7 +140,13 @@ export class VoicemailService {
 
   async updateSettings(
     user: string,
-    changes: { maxMessageSeconds?: number; maxMessages?: number; divertAlways?: boolean; greeting?: null },
+    changes: {
+      maxMessageSeconds?: number;
+      maxMessages?: number;
+      divertAlways?: boolean;
+      greeting?: null;
+      notifyEmail?: string | null;
+    },
   ): Promise<void> {
     await this.#o.settings.update(user, changes);
   }
