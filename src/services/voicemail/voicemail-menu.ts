@@ -71,12 +71,7 @@ export class VoicemailMenu {
   }
 
   async #askMailbox(domain: string): Promise<string | undefined> {
-    await this.#say(prompt("enter-mailbox"));
-    const digits = await this.#session.collectDigits(this.#party, {
-      max: 16,
-      terminator: "#",
-      timeoutMs: 10_000,
-    });
+    const digits = await this.#askDigits([prompt("enter-mailbox")], 16);
     const user = `${digits}@${domain}`.toLowerCase();
     return digits !== "" && (await this.#o.userExists(user)) ? user : undefined;
   }
@@ -86,12 +81,7 @@ export class VoicemailMenu {
     const pinHash = (await this.#o.settings.get(user))?.pinHash;
     if (!pinHash) return this.#ownerCalling;
     for (let attempt = 0; attempt < 3 && !this.#ended; attempt++) {
-      await this.#say(prompt("enter-pin"));
-      const pin = await this.#session.collectDigits(this.#party, {
-        max: 12,
-        terminator: "#",
-        timeoutMs: 10_000,
-      });
+      const pin = await this.#askDigits([prompt("enter-pin")], 12);
       if (pin !== "" && (await verify(pinHash, pin).catch(() => false))) return true;
       this.#o.logger.warn({ mailbox: user }, "wrong voicemail PIN");
       await this.#say(prompt("wrong-pin"));
@@ -183,6 +173,34 @@ export class VoicemailMenu {
         await this.#say(prompt("greeting-saved"));
       } else await this.#say(prompt("invalid"));
     }
+  }
+
+  /**
+   * Plays a question and gathers the answer up to `#`: digits typed while the question plays stop
+   * it and count (callers who know the menu need not wait).
+   */
+  async #askDigits(items: CallPlayItem[], max: number): Promise<string> {
+    let typed = "";
+    let done = false;
+    const onDigit = (party: CallParty, event: { digit: string }) => {
+      if (party.id !== this.#party.id || done) return;
+      if (event.digit === "#") done = true;
+      else typed += event.digit;
+      if (typed.length >= max) done = true;
+    };
+    this.#session.on("dtmf", onDigit);
+    try {
+      await this.#session.play(this.#party, items, { bargeIn: true });
+    } finally {
+      this.#session.off("dtmf", onDigit);
+    }
+    if (done || this.#ended) return typed;
+    const rest = await this.#session.collectDigits(this.#party, {
+      max: max - typed.length,
+      terminator: "#",
+      timeoutMs: 10_000,
+    });
+    return typed + rest;
   }
 
   /** Plays items; a digit pressed meanwhile stops them and is returned, else waits for one. */

@@ -28,8 +28,8 @@ const PNG = Buffer.from(
   "base64",
 );
 
-function toneWav(frequency: number): Buffer {
-  const pcm = sineFrame(frequency, 8000, 8000, 0.5);
+function toneWav(frequency: number, seconds = 1): Buffer {
+  const pcm = sineFrame(frequency, 8000, 8000 * seconds, 0.5);
   return Buffer.concat([
     wavHeader(8000, 1, pcm.byteLength),
     Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength),
@@ -81,6 +81,13 @@ describe("voicemail deposit with baresip phones", () => {
       body: JSON.stringify(ALICE_SIGNATURE),
     });
     assert.equal(signature.status, 200, await signature.text());
+    // Bob's personal greeting (uploaded by API): 2 s of 500 Hz.
+    const greeting = await fetch(`${parley.api}/users/${BOB}/voicemail/greeting`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${parley.adminToken}`, "content-type": "audio/wav" },
+      body: toneWav(500, 2),
+    });
+    assert.equal(greeting.status, 200, await greeting.text());
     const caller = await BaresipPhone.start({
       extension: "1001",
       password: "pw-1001",
@@ -120,6 +127,14 @@ describe("voicemail deposit with baresip phones", () => {
     assert.equal(tone.frequency, 1000, "the caller's tone is what was recorded");
     assert.ok(tone.ratio > 10, `1 kHz dominates (ratio ${tone.ratio.toFixed(1)})`);
     assert.equal(recordingStarted(dataDir), false, "the spool is emptied once the message is filed");
+    // The caller heard Bob's greeting before the beep.
+    const heard = caller.heard() ?? new Int16Array();
+    let greetingHeard = 0;
+    for (let at = 0; at + 4000 <= heard.length; at += 4000) {
+      const window = dominantTone(heard.subarray(at, at + 4000), 8000, [500, 1000, 2000, 425, 440]);
+      if (window.frequency === 500 && window.ratio > 10) greetingHeard += 0.5;
+    }
+    assert.ok(greetingHeard >= 1, `the caller heard the 500 Hz greeting (${greetingHeard} s)`);
     assert.equal(message.signature.text, ALICE_SIGNATURE.text, "the signature's text part");
     assert.deepEqual(message.signature.image, { contentType: "image/png", data: PNG }, "its image part");
     assert.ok(
@@ -232,5 +247,73 @@ describe("voicemail phone menu with baresip", () => {
     assert.equal(fetched && fetched.flags?.has("\\Seen"), true, "IMAP sees the saved message as read");
     await imap.logout();
     await bob.quit();
+  });
+});
+
+describe("voicemail menu from any phone (*99) with a PIN", () => {
+  test("*99 asks for the mailbox and its PIN; a wrong PIN is refused, the right one opens the box and 7 deletes the message", async (t) => {
+    if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+    const parley = await startSipTestNode(["1001", "1002"], {}, { features: { voicemail: true } });
+    t.after(() => parley.stop());
+    const headers = { authorization: `Bearer ${parley.adminToken}`, "content-type": "application/json" };
+    const patched = await fetch(`${parley.api}/users/${BOB}/voicemail`, {
+      method: "PATCH",
+      headers,
+      body: JSON.stringify({ pin: "4711" }),
+    });
+    assert.equal(patched.status, 200);
+    assert.equal(((await patched.json()) as { hasPin: boolean }).hasPin, true);
+    const sent = await fetch(`${parley.api}/voicemail/messages`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ from: "1001@parley.test", to: [BOB], audio: toneWav(700).toString("base64") }),
+    });
+    assert.equal(sent.status, 202);
+    const store = parley.node.voicemail.store;
+    // Alice calls *99 from her own phone and opens Bob's box with his PIN.
+    const alice = await BaresipPhone.start({
+      extension: "1001",
+      password: "pw-1001",
+      registrar: parley.target,
+      toneHz: 1000,
+      seconds: 60,
+    });
+    t.after(() => alice.kill());
+    await eventually(
+      () => parley.node.sip.location.lookup("sip:1001@parley.test").length === 1,
+      "1001 to register",
+    );
+    assert.equal((await alice.command("dial", `sip:*99@${parley.target}`)).ok, true);
+    await eventually(
+      () => parley.node.sip.calls.calls[0]?.parties[0]?.answered === true,
+      "the menu to answer",
+    );
+    const press = async (digits: string) => {
+      for (const digit of digits) {
+        assert.equal((await alice.command("sndcode", digit)).ok, true);
+        await sleep(300);
+      }
+    };
+    await sleep(3500); // "Please enter the mailbox number"
+    await press("1002#");
+    await sleep(2500); // "Please enter your PIN"
+    await press("0000#");
+    await sleep(3500); // "That PIN is not correct. Please enter your PIN"
+    assert.deepEqual(
+      (await store.messages(BOB, "INBOX")).map((m) => m.flags.length),
+      [0],
+      "a wrong PIN opens nothing",
+    );
+    await press("4711#");
+    // The message plays and is marked heard; 7 deletes it.
+    await sleep(3000);
+    await press("7");
+    await eventually(
+      async () => (await store.messages(BOB, "INBOX")).length === 0,
+      "the message deleted",
+      10_000,
+    );
+    await eventually(() => parley.node.sip.calls.calls.length === 0, "the menu to hang up", 20_000);
+    await alice.quit();
   });
 });
