@@ -4,6 +4,7 @@ export {
   type MailboxSettingsStore,
   MemoryMailboxSettingsStore,
 } from "./mailbox-settings.ts";
+export { MemoryVoicemailStore } from "./memory-voicemail-store.ts";
 export {
   type DeliveryReport,
   type MailRelay,
