@@ -26,6 +26,11 @@ export interface BaresipPhoneOptions {
   transport?: "udp" | "tcp";
   /** Also send and receive video (VP8 from baresip's fakevideo source, shown on its fake display). */
   video?: boolean;
+  /**
+   * Speak this WAV (16-bit PCM, 48 kHz stereo, baresip's aufile module) instead of the sine; it
+   * plays once, then the phone sends silence.
+   */
+  audioFile?: string;
   /** Load the mwi module: the phone SUBSCRIBEs to its message-summary and prints each NOTIFY body. */
   mwi?: boolean;
 }
@@ -92,7 +97,9 @@ export class BaresipPhone {
         ...(options.mwi ? ["module_app mwi.so"] : []),
         `ctrl_tcp_listen 127.0.0.1:${phone.#controlPort}`,
         // ausine only makes 48 kHz stereo; baresip resamples to the codec's 8 kHz.
-        `audio_source ausine,${options.toneHz}`,
+        ...(options.audioFile
+          ? ["module aufile.so", `audio_source aufile,${options.audioFile}`]
+          : [`audio_source ausine,${options.toneHz}`]),
         "ausrc_srate 48000",
         "ausrc_channels 2",
         `snd_path ${join(dir, "sound")}`,
