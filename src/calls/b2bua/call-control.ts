@@ -282,16 +282,18 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       unanswered: async (connected, callee, reason, cause) => {
         for (const service of this.#services) {
           if (!service.unanswered) continue;
+          // A service that takes the call runs it to its end: the call (and its CDR) is the
+          // service's from the start, and goes back to "basic" if it declines.
+          const previous = call.service;
+          call.service = service.name;
           const took = await Promise.resolve(
             service.unanswered(call, leg, { ...connected, callee, reason, cause }),
           ).catch((error: unknown) => {
             call.logger.error({ err: error, service: service.name }, "service failed on an unanswered call");
             return false;
           });
-          if (took) {
-            call.service = service.name;
-            return true;
-          }
+          if (took) return true;
+          call.service = previous;
         }
         return false;
       },
