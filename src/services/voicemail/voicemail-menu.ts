@@ -32,7 +32,7 @@ const MENU_TIMEOUT_MS = 6000;
  * introduced by its date and sender, then the sender's voice signature, then the message; digits
  * act at once, also while a prompt plays (barge-in): 7 delete, 9 save (to Saved), # next (the
  * heard message moves to Old), 0 options (1 record greeting, 2 hear it, 3 standard greeting,
- * * back). State changes here are the IMAP state: \Seen, moves between INBOX/Old/Saved, expunge.
+ * * back). The options are offered again after the last message. State changes here are the IMAP state: \Seen, moves between INBOX/Old/Saved, expunge.
  */
 export class VoicemailMenu {
   readonly #o: MenuOptions;
@@ -59,7 +59,10 @@ export class VoicemailMenu {
       this.#o.logger.info({ mailbox: user }, "voicemail menu opened");
       await this.#messages(user);
       if (this.#ended) return;
-      await this.#say(prompt("no-more-messages"), prompt("goodbye"));
+      // After the messages, the mailbox options (greeting); star or silence ends the call.
+      await this.#say(prompt("no-more-messages"));
+      await this.#options(user);
+      await this.#say(prompt("goodbye"));
     } finally {
       for (const file of this.#scratch) rmSync(file, { force: true });
       if (!this.#ended) this.#session.hangup(this.#party);
