@@ -5,39 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { silentLogger } from "../../../src/kernel/log.ts";
-import { wavHeader } from "../../../src/media/index.ts";
 import { parseVoiceMessage, SmtpReceiver } from "../../../src/smtp/index.ts";
 import { eventually } from "../../support/call-peers.ts";
-import { type SipTestNode, startSipTestNode } from "../../support/sip-node.ts";
-import { sineFrame } from "../../support/tone-probe.ts";
+import { startSipTestNode } from "../../support/sip-node.ts";
+import { adminApi, toneWav } from "../../support/voicemail.ts";
 
 const ALICE = "1001@parley.test";
 const BOB = "1002@parley.test";
 const VOICEMAIL = { features: { voicemail: true } };
-
-function toneWav(frequency: number, seconds = 1): Buffer {
-  const pcm = sineFrame(frequency, 8000, 8000 * seconds, 0.5);
-  return Buffer.concat([
-    wavHeader(8000, 1, pcm.byteLength),
-    Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength),
-  ]);
-}
-
-async function api(node: SipTestNode, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${node.api}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${node.adminToken}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>),
-  };
-}
 
 /** A TCP port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -60,7 +35,7 @@ describe("voice message delivery outcomes", () => {
       },
     );
     t.after(() => node.stop());
-    const sent = await api(node, "POST", "/voicemail/messages", {
+    const sent = await adminApi(node, "POST", "/voicemail/messages", {
       from: ALICE,
       to: ["2001@gone.example"],
       audio: toneWav(1000).toString("base64"),
@@ -105,14 +80,14 @@ describe("voice message delivery outcomes", () => {
       },
     );
     t.after(() => node.stop());
-    const patched = await api(node, "PATCH", `/users/${BOB}/voicemail`, {
+    const patched = await adminApi(node, "PATCH", `/users/${BOB}/voicemail`, {
       maxMessages: 1,
       notifyEmail: "bob@mail.example",
     });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.equal(patched.body?.notifyEmail, "bob@mail.example");
     const send = () =>
-      api(node, "POST", "/voicemail/messages", {
+      adminApi(node, "POST", "/voicemail/messages", {
         from: ALICE,
         to: [BOB],
         audio: toneWav(1000).toString("base64"),

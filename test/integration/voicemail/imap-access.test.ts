@@ -4,20 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ImapFlow } from "imapflow";
-import { readWav, wavHeader } from "../../../src/media/index.ts";
+import { readWav } from "../../../src/media/index.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { type SipTestNode, startSipTestNode } from "../../support/sip-node.ts";
-import { dominantTone, sineFrame } from "../../support/tone-probe.ts";
+import { dominantTone } from "../../support/tone-probe.ts";
+import { toneWav } from "../../support/voicemail.ts";
 
 const BOB = "1002@parley.test";
-
-function toneWav(frequency: number): Buffer {
-  const pcm = sineFrame(frequency, 8000, 8000, 0.5);
-  return Buffer.concat([
-    wavHeader(8000, 1, pcm.byteLength),
-    Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength),
-  ]);
-}
 
 async function sendFromAlice(node: SipTestNode) {
   const response = await fetch(`${node.api}/voicemail/messages`, {
@@ -92,8 +85,9 @@ describe("voice mailboxes over IMAP4rev1 on a running node", () => {
     const reopened = await again.mailboxOpen("INBOX");
     assert.equal(reopened.uidValidity, uidValidity, "UIDVALIDITY unchanged after the restart");
     const same = await again.fetchOne("1", { uid: true, flags: true });
-    assert.equal(same && same.uid, uid, "the message keeps its UID");
-    assert.equal(same && same.flags?.has("\\Seen"), true, "and its flags");
+    assert.ok(same, "FETCH 1 after the restart");
+    assert.equal(same.uid, uid, "the message keeps its UID");
+    assert.equal(same.flags?.has("\\Seen"), true, "and its flags");
     await again.messageFlagsAdd("1", ["\\Deleted"]);
     await again.mailboxClose();
     await again.logout();

@@ -1,50 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { readWav, wavHeader } from "../../../src/media/index.ts";
+import { readWav } from "../../../src/media/index.ts";
 import { parseVoiceMessage } from "../../../src/smtp/index.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { type SipTestNode, startSipTestNode } from "../../support/sip-node.ts";
-import { dominantTone, sineFrame } from "../../support/tone-probe.ts";
-
-/** A 1 s tone as an 8 kHz mono WAV. */
-function toneWav(frequency: number): Buffer {
-  const pcm = sineFrame(frequency, 8000, 8000, 0.5);
-  return Buffer.concat([
-    wavHeader(8000, 1, pcm.byteLength),
-    Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength),
-  ]);
-}
-
-/** The smallest valid PNG (1×1, transparent). */
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg==",
-  "base64",
-);
-
-async function api(node: SipTestNode, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${node.api}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${node.adminToken}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>),
-  };
-}
+import { dominantTone } from "../../support/tone-probe.ts";
+import { ALICE_SIGNATURE, adminApi, PNG, toneWav } from "../../support/voicemail.ts";
 
 /** Every user of these nodes has a mailbox. */
 const VOICEMAIL = { features: { voicemail: true } };
-
-const ALICE_SIGNATURE = {
-  text: "Alice Martin — Parley Telecom, +49 30 1234",
-  voice: toneWav(600).toString("base64"),
-  image: { contentType: "image/png", data: PNG.toString("base64") },
-};
 
 async function inbox(node: SipTestNode, user: string) {
   const store = node.node.voicemail.store;
@@ -70,9 +34,9 @@ describe("voice messages carry the sender's signature, here and between servers"
     );
     t.after(() => local.stop());
 
-    const stored = await api(local, "PUT", "/users/1001@a.parley.test/signature", ALICE_SIGNATURE);
+    const stored = await adminApi(local, "PUT", "/users/1001@a.parley.test/signature", ALICE_SIGNATURE);
     assert.equal(stored.status, 200, JSON.stringify(stored.body));
-    const sent = await api(local, "POST", "/voicemail/messages", {
+    const sent = await adminApi(local, "POST", "/voicemail/messages", {
       from: "1001@a.parley.test",
       to: ["1002@a.parley.test", "2001@b.parley.test"],
       audio: toneWav(1000).toString("base64"),
@@ -84,7 +48,7 @@ describe("voice messages carry the sender's signature, here and between servers"
       { address: "2001@b.parley.test", outcome: "queued" },
     ]);
 
-    const voice = (await api(local, "GET", "/users/1001@a.parley.test/signature")).body?.voice as string;
+    const voice = (await adminApi(local, "GET", "/users/1001@a.parley.test/signature")).body?.voice as string;
     for (const [node, user] of [
       [local, "1002@a.parley.test"],
       [remote, "2001@b.parley.test"],
@@ -116,7 +80,7 @@ describe("voice messages carry the sender's signature, here and between servers"
     );
     t.after(() => signatureServer.stop());
     assert.equal(
-      (await api(signatureServer, "PUT", "/users/1001@a.parley.test/signature", ALICE_SIGNATURE)).status,
+      (await adminApi(signatureServer, "PUT", "/users/1001@a.parley.test/signature", ALICE_SIGNATURE)).status,
       200,
     );
     const sender = await startSipTestNode(
@@ -130,7 +94,7 @@ describe("voice messages carry the sender's signature, here and between servers"
     );
     t.after(() => sender.stop());
     const send = (from: string) =>
-      api(sender, "POST", "/voicemail/messages", {
+      adminApi(sender, "POST", "/voicemail/messages", {
         from,
         to: ["1002@a.parley.test"],
         audio: toneWav(1000).toString("base64"),
