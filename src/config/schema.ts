@@ -1,4 +1,5 @@
 import Type, { type Static } from "typebox";
+import { Host, Port, section } from "./schema-parts.ts";
 import { ImapSection, SmtpSection, VoicemailSection } from "./voicemail-schema.ts";
 
 /**
@@ -6,15 +7,6 @@ import { ImapSection, SmtpSection, VoicemailSection } from "./voicemail-schema.t
  * file is the single place where defaults live; `parley.example.toml` documents the same keys.
  * Key names are stable: the `PARLEY_<SECTION>_<KEY>` environment overrides are derived from them.
  */
-
-const Port = (defaultPort: number, description: string) =>
-  Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort, description });
-
-const Host = (defaultHost: string, description: string) =>
-  Type.String({ minLength: 1, default: defaultHost, description });
-
-const section = <T extends Type.TProperties>(properties: T, description: string) =>
-  Type.Object(properties, { additionalProperties: false, default: {}, description });
 
 export const LogSection = section(
   {

@@ -1,19 +1,11 @@
 import Type from "typebox";
+import { Host, Port, section } from "./schema-parts.ts";
 
 /**
  * Configuration of service 2: voicemail, its IMAP4rev1 access and its SMTP delivery between
  * servers (kept apart from schema.ts to keep each file readable; the same rules apply: defaults
  * live here, key names are stable).
  */
-
-const Port = (defaultPort: number, description: string) =>
-  Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort, description });
-
-const Host = (defaultHost: string, description: string) =>
-  Type.String({ minLength: 1, default: defaultHost, description });
-
-const section = <T extends Type.TProperties>(properties: T, description: string) =>
-  Type.Object(properties, { additionalProperties: false, default: {}, description });
 
 const Pem = (what: string) =>
   Type.String({ default: "", description: `PEM ${what} file for STARTTLS; empty offers no TLS.` });

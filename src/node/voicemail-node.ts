@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { CallControl } from "../calls/index.ts";
@@ -23,6 +22,7 @@ import {
   SqlVoicemailStore,
 } from "../storage/index.ts";
 import { ListenError, StartError } from "./errors.ts";
+import { readPem } from "./read-pem.ts";
 
 export interface VoicemailNodeDeps {
   config: Config;
@@ -234,14 +234,4 @@ function tlsOf(
   if (cert === "" || key === "")
     throw new StartError(`${section}.tls_cert and ${section}.tls_key go together`);
   return { tls: { cert: readPem(cert, `${section}.tls_cert`), key: readPem(key, `${section}.tls_key`) } };
-}
-
-function readPem(path: string, key: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new StartError(
-      `cannot read ${key} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
-  }
 }

@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readWav } from "../../../src/media/index.ts";
@@ -11,12 +9,6 @@ import { startSipTestNode } from "../../support/sip-node.ts";
 import { dominantTone } from "../../support/tone-probe.ts";
 
 const BOB = "1002@parley.test";
-
-/** The spool folder holds a recording while a caller speaks to voicemail. */
-function _recordingStarted(dataDir: string): boolean {
-  const spool = join(dataDir, "voicemail", "spool");
-  return existsSync(spool) && readdirSync(spool).some((name) => name.endsWith(".wav"));
-}
 
 describe("recording a greeting by phone", () => {
   test("after the messages the menu offers the options: 1 records a greeting (until #), which becomes the mailbox's greeting", async (t) => {

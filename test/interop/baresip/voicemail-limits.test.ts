@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -12,12 +12,6 @@ import { startSipTestNode } from "../../support/sip-node.ts";
 import { dominantTone } from "../../support/tone-probe.ts";
 
 const BOB = "1002@parley.test";
-
-/** The spool folder holds a recording while a caller speaks to voicemail. */
-function _recordingStarted(dataDir: string): boolean {
-  const spool = join(dataDir, "voicemail", "spool");
-  return existsSync(spool) && readdirSync(spool).some((name) => name.endsWith(".wav"));
-}
 
 describe("voicemail ends a message on silence and at the maximum length", () => {
   test("with divertAlways every call goes to voicemail; a caller who goes quiet leaves a message ended by silence (cut), one who keeps talking is stopped at the limit", async (t) => {

@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ImapFlow } from "imapflow";
@@ -14,12 +12,6 @@ import { dominantTone } from "../../support/tone-probe.ts";
 import { toneWav } from "../../support/voicemail.ts";
 
 const BOB = "1002@parley.test";
-
-/** The spool folder holds a recording while a caller speaks to voicemail. */
-function _recordingStarted(dataDir: string): boolean {
-  const spool = join(dataDir, "voicemail", "spool");
-  return existsSync(spool) && readdirSync(spool).some((name) => name.endsWith(".wav"));
-}
 
 describe("voicemail phone menu with baresip", () => {
   test("*98 from the owner's phone plays the messages; 7 deletes the newest, 9 saves the next, and the IMAP view agrees", async (t) => {

@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BARESIP_HOW_TO_GET, BaresipPhone, HAS_BARESIP } from "../../support/baresip.ts";
@@ -10,12 +8,6 @@ import { startSipTestNode } from "../../support/sip-node.ts";
 import { toneWav } from "../../support/voicemail.ts";
 
 const BOB = "1002@parley.test";
-
-/** The spool folder holds a recording while a caller speaks to voicemail. */
-function _recordingStarted(dataDir: string): boolean {
-  const spool = join(dataDir, "voicemail", "spool");
-  return existsSync(spool) && readdirSync(spool).some((name) => name.endsWith(".wav"));
-}
 
 describe("voicemail menu from any phone (*99) with a PIN", () => {
   test("*99 asks for the mailbox and its PIN; a wrong PIN is refused, the right one opens the box and 7 deletes the message", async (t) => {
