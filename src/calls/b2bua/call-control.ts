@@ -14,6 +14,7 @@ import {
 } from "../../sip/index.ts";
 import type { CdrStore } from "../cdr/call-detail-record.ts";
 import { CdrWriter, dispositionFor } from "../cdr/cdr-writer.ts";
+import type { HangupCause } from "../legs/hangup-cause.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
 import type { Leg } from "../legs/leg.ts";
 import { type CallRouter, dialTarget, type Subscriber } from "../routing/call-router.ts";
@@ -173,6 +174,8 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       app: OriginateApp;
       service?: string;
       timeout?: number;
+      /** Told when nobody answered (busy, no answer, unreachable): the call then ends with that cause. */
+      onFailed?: (cause: HangupCause, sipStatus?: number) => void;
     },
   ): Call {
     const number = options.callerId?.number ?? "parley";
@@ -194,6 +197,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       .then(async (result: DialResult) => {
         if ("failed" in result) {
           call.abandon(result.failed);
+          options.onFailed?.(result.failed, result.sipStatus);
           return;
         }
         this.#markBusy(call, result.answered);
@@ -278,6 +282,15 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       },
       beforeBridge: async (parties, connected) => {
         for (const service of this.#services) await service.beforeBridge?.(call, parties, connected);
+      },
+      outcome: (connected, outcome) => {
+        for (const service of this.#services) {
+          try {
+            service.basicCallOutcome?.(connected, outcome);
+          } catch (error) {
+            call.logger.error({ err: error, service: service.name }, "service failed on a call outcome");
+          }
+        }
       },
       unanswered: async (connected, callee, reason, cause) => {
         for (const service of this.#services) {

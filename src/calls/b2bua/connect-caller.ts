@@ -2,6 +2,7 @@ import { type HangupCause, statusForCause } from "../legs/hangup-cause.ts";
 import type { InboundLeg } from "../legs/inbound-leg.ts";
 import { OutboundLeg } from "../legs/outbound-leg.ts";
 import type {
+  BasicCallOutcome,
   CallParty,
   CallPlayItem,
   ConnectedCallInfo,
@@ -37,6 +38,8 @@ export async function connectCaller(
     /** Services' steps once both answered: before and after the bridge. */
     beforeBridge?(parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
     bridged?(parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
+    /** Tells services how a call to a user came out (once). */
+    outcome?(info: ConnectedCallInfo & { callee: PartyIdentity }, outcome: BasicCallOutcome): void;
     /** Services' offer to take a call the callee will not answer (voicemail); true when one did. */
     unanswered?(
       info: ConnectedCallInfo,
@@ -57,11 +60,24 @@ export async function connectCaller(
   // Routed once: the route both tells whether the callee is free and is what gets dialled.
   const route = await call.route(target, dialOptions);
   // A call a user will not answer may be taken by a service (voicemail) instead of refused.
+  const report = (
+    subscriber: { extension: string; domain: string; features: PartyIdentity["features"] },
+    outcome: BasicCallOutcome,
+  ) =>
+    hooks.outcome?.(
+      {
+        ...hooks.info,
+        callee: { extension: subscriber.extension, domain: subscriber.domain, features: subscriber.features },
+      },
+      outcome,
+    );
   const divert = async (
     subscriber: { extension: string; domain: string; features: PartyIdentity["features"] },
     reason: UnansweredReason,
     cause: HangupCause,
   ): Promise<boolean> =>
+    // "unconditional" is asked of every call before it rings: reported only when taken.
+    (reason === "unconditional" || report(subscriber, reason) === undefined) &&
     !caller.ended &&
     hooks.unanswered !== undefined &&
     (await hooks.unanswered(
@@ -78,7 +94,10 @@ export async function connectCaller(
     caller.hangup(route.cause);
     return;
   }
-  if (route.kind === "user" && (await divert(route.subscriber, "unconditional", "NORMAL_CLEARING"))) return;
+  if (route.kind === "user" && (await divert(route.subscriber, "unconditional", "NORMAL_CLEARING"))) {
+    report(route.subscriber, "unconditional");
+    return;
+  }
   if (route.kind === "user" && hooks.isBusy(`sip:${route.subscriber.extension}@${route.subscriber.domain}`)) {
     if (await divert(route.subscriber, "busy", "USER_BUSY")) return;
     caller.hangup("USER_BUSY");
@@ -123,6 +142,7 @@ export async function connectCaller(
     },
   });
   if (caller.ended) {
+    if (route.kind === "user") report(route.subscriber, "cancelled");
     if ("answered" in result) call.hangup(result.answered, "NORMAL_CLEARING");
     return;
   }
@@ -148,6 +168,7 @@ export async function connectCaller(
     return;
   }
   caller.answer();
+  if (route.kind === "user") report(route.subscriber, "answered");
   hooks.onAnswered(result.answered);
   const parties = { caller, callee: result.answered };
   if (earlyBridged?.party !== result.answered && hooks.beforeBridge) {

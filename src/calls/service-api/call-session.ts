@@ -203,9 +203,19 @@ export interface ServiceModule {
    * the rest of the call; the first to do so wins. The caller is not answered yet.
    */
   unanswered?(session: CallSession, caller: CallParty, info: UnansweredCallInfo): boolean | Promise<boolean>;
+  /**
+   * How a basic call between users came out, once per call, for services that watch calling
+   * patterns (the background-call offer after repeated unanswered calls): `answered`, `cancelled`
+   * (the caller gave up while it rang), or why it was not answered. Called before `unanswered`,
+   * whatever a service then does with the call; it must not throw or wait.
+   */
+  basicCallOutcome?(info: ConnectedCallInfo & { callee: PartyIdentity }, outcome: BasicCallOutcome): void;
   /** The parties are connected: recording starts here. */
   bridged?(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): void | Promise<void>;
 }
+
+/** How a basic call to a user came out, for `basicCallOutcome`. */
+export type BasicCallOutcome = "answered" | "cancelled" | UnansweredReason;
 
 /** Why a basic call to a user is not connected, for `unanswered`. */
 export type UnansweredReason = "unconditional" | "busy" | "no-answer" | "unregistered" | "unavailable";
