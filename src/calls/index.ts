@@ -22,6 +22,17 @@ export {
   type MessageWaitingSettings,
 } from "./message-waiting/message-waiting-indicator.ts";
 export {
+  type IncomingText,
+  type SentText,
+  type TextDelivery,
+  type TextHandler,
+  TextMessaging,
+  type TextMessagingEvents,
+  type TextMessagingOptions,
+  type TextMessagingSettings,
+  type TextRecipients,
+} from "./messaging/text-messaging.ts";
+export {
   CallRouter,
   dialTarget,
   normalizeNumber,

@@ -8,6 +8,7 @@ import {
   MessageWaitingIndicator,
   type MessageWaitingSettings,
   type Subscribers,
+  TextMessaging,
   Trunk,
   TrunkRegistration,
 } from "../calls/index.ts";
@@ -47,6 +48,8 @@ export interface SipNode {
   calls: CallControl;
   /** message-summary subscriptions and NOTIFYs (RFC 3842): `update(aor, summary)` lights the lamps. */
   messageWaiting: MessageWaitingIndicator;
+  /** SIP MESSAGE (RFC 3428): `send(aor, text)` to a user's phones, `onText(handler)` for texts from them. */
+  messaging: TextMessaging;
   /** Registrations with trunks that have `register = true`. */
   trunkRegistrations: TrunkRegistration[];
   addresses: SipListenAddresses;
@@ -181,6 +184,18 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
       );
     },
   };
+  const messaging = new TextMessaging({
+    stack,
+    challenger,
+    subscribers,
+    users: subscriberView,
+    location,
+    ban,
+    clock,
+    logger,
+    metrics,
+  });
+  stack.core.handle("MESSAGE", (request, transaction) => messaging.handle(request, transaction));
   const trunks = config.trunks.map(
     (t) =>
       new Trunk({
@@ -248,11 +263,13 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     location,
     calls,
     messageWaiting,
+    messaging,
     addresses,
     trunkRegistrations: registrations,
     async stop() {
       for (const registration of registrations) registration.stop();
       await messageWaiting.close();
+      messaging.close();
       await calls.stop();
       await stack.stop();
       await location.stop();
