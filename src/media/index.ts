@@ -1,5 +1,15 @@
 /** The media engine's public surface (so far: RTP packets and G.711); nothing outside media/ imports deeper. */
 
+export {
+  type AmdOptions,
+  type AmdReason,
+  type AmdState,
+  type AmdVerdict,
+  AnsweringMachineDetector,
+  DEFAULT_AMD_OPTIONS,
+} from "./analysis/answering-machine-detector.ts";
+export { AudioTap, type AudioTapOptions } from "./analysis/audio-tap.ts";
+export { BeepDetector, type BeepDetectorOptions } from "./analysis/beep-detector.ts";
 export { ConferenceMixer } from "./bridges/conference-mixer.ts";
 export { RelayBridge } from "./bridges/relay-bridge.ts";
 export { type VideoEndpoint, VideoRelay } from "./bridges/video-relay.ts";
