@@ -1,4 +1,6 @@
 /** Call control's public surface: the service API, call control's root, CDR types; never legs/ internals. */
+// Answering-machine detection's options and verdict, for services that call `detectAnsweringMachine`.
+export { type AmdOptions, type AmdReason, type AmdVerdict, DEFAULT_AMD_OPTIONS } from "../media/index.ts";
 export { Call, type CallContext, type CallEvents } from "./b2bua/call.ts";
 export { CallControl, type CallControlOptions, type OriginateApp } from "./b2bua/call-control.ts";
 export {

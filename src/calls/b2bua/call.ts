@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from "../../kernel/clock.ts";
 import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
-import type { MediaEngine, Player, PlayItem, Recorder } from "../../media/index.ts";
+import type { AmdOptions, AmdVerdict, MediaEngine, Player, PlayItem, Recorder } from "../../media/index.ts";
 import { type NameAddr, type SipStack, SipUri } from "../../sip/index.ts";
 import { type HangupCause, statusForCause } from "../legs/hangup-cause.ts";
 import { InboundLeg } from "../legs/inbound-leg.ts";
@@ -23,6 +23,7 @@ import type {
   MessageRecording,
   MessageRecordingOptions,
 } from "../service-api/call-session.ts";
+import { detectAnsweringMachine } from "./answering-machine-detection.ts";
 import type { ConferenceRooms } from "./conference-rooms.ts";
 import { recordMessage } from "./message-recording.ts";
 import { Pairing, type PairingHost } from "./pairing.ts";
@@ -476,6 +477,10 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
         return () => this.#recorders.delete(r);
       },
     );
+  }
+
+  detectAnsweringMachine(party: CallParty, options: Partial<AmdOptions> = {}): Promise<AmdVerdict> {
+    return detectAnsweringMachine(this.#leg(party), { ...options, clock: this.#context.clock });
   }
 
   hangup(party?: CallParty, cause: HangupCause = "NORMAL_CLEARING"): void {

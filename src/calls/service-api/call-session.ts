@@ -1,4 +1,4 @@
-import type { PlayItem, Recorder } from "../../media/index.ts";
+import type { AmdOptions, AmdVerdict, PlayItem, Recorder } from "../../media/index.ts";
 import type { HangupCause } from "../legs/hangup-cause.ts";
 
 /**
@@ -83,6 +83,12 @@ export interface CallSession {
    * terminating digit, silence, the maximum length or hang-up.
    */
   recordMessage(party: CallParty, options: MessageRecordingOptions): Promise<MessageRecording>;
+  /**
+   * Answering-machine detection on an answered party: listens to it (without changing its media)
+   * until a verdict, at the latest after `totalAnalysisTimeMs` (5 s by default); `unknown` with
+   * reason `hangup` when it hangs up first. See docs/media.md, "Answering-machine detection".
+   */
+  detectAnsweringMachine(party: CallParty, options?: Partial<AmdOptions>): Promise<AmdVerdict>;
   hangup(party?: CallParty, cause?: HangupCause): void;
   /** Blind-transfers `party` to `target` (ring-back while dialling); the party stays if the target fails. */
   transfer(party: CallParty, target: DialTarget, options?: DialOptions): Promise<DialResult>;
