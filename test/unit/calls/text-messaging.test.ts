@@ -7,7 +7,7 @@ import { randomHex } from "../../../src/kernel/ids.ts";
 import { silentLogger } from "../../../src/kernel/log.ts";
 import { LocationService, MemoryBindingStore } from "../../../src/registrar/index.ts";
 import { DigestChallenger, DigestClient, type SipBody, type SipResponse } from "../../../src/sip/index.ts";
-import { SipPeer, stackAndPeer, TIMERS } from "../../support/sip-peer.ts";
+import { inviteFromPeer, SipPeer, sdp, stackAndPeer, TIMERS } from "../../support/sip-peer.ts";
 
 const DOMAIN = "parley.test";
 const USERS = ["1001", "1002", "1003"];
@@ -381,5 +381,39 @@ describe("TextMessaging (RFC 3428 MESSAGE)", () => {
     assert.deepEqual(await messaging.send("sip:1001@parley.test", "hi"), { delivered: 0, attempted: 0 });
     messaging.close();
     assert.equal(messaging.closed, true);
+  });
+  test("MESSAGE is in the stack's Allow once handled; one inside an INVITE dialog gets 405 from the session (no session-mode IM) and one of no dialog 481, neither reaching a handler", async (t) => {
+    const { stack, peer, messaging } = await setup(t);
+    let asked = 0;
+    messaging.onText(() => {
+      asked++;
+      return true;
+    });
+    const options = peer.sendRequest("OPTIONS", {
+      callId: "allow",
+      from: "<sip:peer@127.0.0.1>;tag=o",
+      to: `<${peer.stackUri}>`,
+      cseq: 1,
+    });
+    const allowed = await peer.nextResponse(200, "OPTIONS");
+    assert.equal(allowed.callId, options.callId);
+    assert.ok(allowed.headers.get("allow")?.split(", ").includes("MESSAGE"), allowed.headers.get("allow"));
+
+    const { incoming, invite } = await inviteFromPeer(stack, peer);
+    incoming.accept({ body: sdp("answer") });
+    const ok = await peer.nextResponse(200, "INVITE");
+    peer.ackFor(invite, ok);
+    const inDialog = {
+      callId: invite.callId,
+      from: invite.headers.get("from") ?? "",
+      to: ok.headers.get("to") ?? "",
+      body: plain("hello in the call"),
+    };
+    peer.sendRequest("MESSAGE", { ...inDialog, cseq: 2 });
+    const refused = await peer.nextResponse(405, "MESSAGE");
+    assert.equal(refused.headers.get("allow")?.split(", ").includes("MESSAGE"), false);
+    peer.sendRequest("MESSAGE", { ...inDialog, to: `${inDialog.to}x`, cseq: 3 });
+    await peer.nextResponse(481, "MESSAGE");
+    assert.equal(asked, 0);
   });
 });
