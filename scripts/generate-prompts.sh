@@ -79,6 +79,12 @@ month-9|September
 month-10|October
 month-11|November
 month-12|December
+callback-hold|Please hold. We are connecting you to the person who has been trying to reach you.
+callback-connected|The person you wanted to reach is on the line.
+callback-caller-missed|The person who has been trying to reach you cannot take the call now. They will be told that you called back. Goodbye.
+callback-started|Parley will keep trying that number, and call you back when it answers.
+callback-stopped|Your background calls are stopped.
+callback-blocked|Background calls from that number are now blocked.
 star|star
 pound|pound
 plus|plus

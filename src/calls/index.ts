@@ -10,6 +10,7 @@ export {
   type CallStatus,
 } from "./b2bua/call-journal.ts";
 export { ConferenceRooms } from "./b2bua/conference-rooms.ts";
+export { MUSIC_ON_HOLD } from "./b2bua/pairing.ts";
 export { CdrWriter, dispositionFor } from "./cdr/cdr-writer.ts";
 export * from "./cdr/index.ts";
 export { causeFromStatus, HANGUP_CAUSES, type HangupCause, statusForCause } from "./legs/hangup-cause.ts";

@@ -1,4 +1,5 @@
 import Type, { type Static } from "typebox";
+import { BackgroundCallSection } from "./background-call-schema.ts";
 import { Host, Port, section } from "./schema-parts.ts";
 import { ImapSection, SmtpSection, VoicemailSection } from "./voicemail-schema.ts";
 
@@ -445,6 +446,7 @@ export const ConfigSchema = Type.Object(
       description: "SIP trunks to providers, as [[trunks]] tables; see docs/trunks.md.",
     }),
     voicemail: VoicemailSection,
+    background_call: BackgroundCallSection,
     imap: ImapSection,
     smtp: SmtpSection,
   },
@@ -462,6 +464,7 @@ export const SECRET_KEYS: readonly string[] = [
   "recording.s3_access_key_id",
   "recording.s3_secret_access_key",
   "voicemail.signature_server_token",
+  "background_call.sms_webhook_token",
 ];
 
 export type TrunkConfig = Static<typeof TrunkEntry>;

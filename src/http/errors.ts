@@ -33,6 +33,11 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   RECORDING_IN_PROGRESS: 409,
   RINGBACK_NOT_FOUND: 404,
   MEDIA_AUDIO_DECODE: 400,
+  CALLBACK_NOT_FOUND: 404,
+  CALLBACK_DUPLICATE: 409,
+  CALLBACK_LIMIT: 429,
+  CALLBACK_BLOCKED: 403,
+  CALLBACK_TARGET: 400,
 };
 
 export class HttpError extends ParleyError {

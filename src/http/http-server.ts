@@ -11,6 +11,7 @@ import type { RecordingSubscriptions, RingbackTones } from "../services/recordin
 import { requireAdminToken, requireToken } from "./plugins/bearer-auth.ts";
 import { installErrorResponses } from "./plugins/error-responses.ts";
 import { installHttpMetrics } from "./plugins/http-metrics.ts";
+import { type BackgroundCallRoutesOptions, backgroundCallRoutes } from "./routes/background-calls.ts";
 import { type CallRecordingControl, callRecordingRoutes } from "./routes/call-recording.ts";
 import { callRoutes } from "./routes/calls.ts";
 import { cdrRoutes } from "./routes/cdrs.ts";
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
   recordingSubscriptions?: RecordingSubscriptions;
   /** Personal ring-back tones, for /api/v1/users/{id}/ringback (503 when absent). */
   ringbackTones?: RingbackTones;
+  /** The background-call service, for /api/v1/background-calls (503 while absent). */
+  backgroundCalls?: BackgroundCallRoutesOptions["service"];
   /** The voicemail service and its stores, for the voicemail routes (503 while absent). */
   voicemail?: VoicemailRoutesOptions["voicemail"];
 }
@@ -102,6 +105,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           name: "recordings",
           description: "Call recordings, their access audit, subscriptions and ring-back tones",
         },
+        { name: "voicemail", description: "Mailboxes, greetings, signatures, voice messages" },
+        { name: "background-calls", description: "Persistent background calls" },
         { name: "health", description: "Liveness and readiness" },
       ],
     },
@@ -143,6 +148,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
             subscriptions: options.recordingSubscriptions,
           }),
           ...(options.ringbackTones !== undefined && { ringbackTones: options.ringbackTones }),
+        });
+        await scoped.register(backgroundCallRoutes, {
+          directory: options.directory,
+          service: options.backgroundCalls ?? (() => undefined),
         });
         await scoped.register(voicemailRoutes, {
           directory: options.directory,

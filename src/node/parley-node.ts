@@ -26,6 +26,7 @@ import {
   SqlRecordingStore,
   SqlRecordingSubscriptions,
 } from "../storage/index.ts";
+import { type BackgroundCallNode, startBackgroundCallNode } from "./background-call-node.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { type SipNode, startSipNode } from "./sip-node.ts";
@@ -61,6 +62,7 @@ export class ParleyNode {
   #retention: RecordingRetention | undefined;
   #recordingFiles: LocalRecordingFiles | S3RecordingFiles | undefined;
   #voicemail: VoicemailNode | undefined;
+  #backgroundCalls: BackgroundCallNode | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -107,6 +109,11 @@ export class ParleyNode {
   get voicemail(): VoicemailNode {
     if (!this.#voicemail) throw new Error("voicemail is not running");
     return this.#voicemail;
+  }
+
+  /** Background calls (service 3); undefined when background_call.enabled is false. */
+  get backgroundCalls(): BackgroundCallNode | undefined {
+    return this.#backgroundCalls;
   }
 
   /** Call detail records (read side for the API, the CLI and tests). */
@@ -158,6 +165,7 @@ export class ParleyNode {
           directory: join(config.data_dir, "ringback"),
           library: config.recording.ringback_library || BUNDLED_RINGBACK_LIBRARY,
         }),
+        backgroundCalls: () => this.#backgroundCalls?.service,
         voicemail: () =>
           this.#voicemail && {
             service: this.#voicemail.service,
@@ -248,6 +256,15 @@ export class ParleyNode {
         calls: this.#sip.calls,
         messageWaiting: this.#sip.messageWaiting,
       });
+      this.#backgroundCalls = await startBackgroundCallNode({
+        config,
+        clock: this.clock,
+        logger,
+        database,
+        directory,
+        calls: this.#sip.calls,
+        messaging: this.#sip.messaging,
+      });
       const { address, port } = this.httpAddress;
       this.#state = "Running";
       const sip = {
@@ -291,6 +308,7 @@ export class ParleyNode {
 
   async #release(): Promise<void> {
     this.#retention?.stop();
+    this.#backgroundCalls?.stop();
     await this.#voicemail?.stop();
     await this.#sip?.stop();
     this.#media?.close();

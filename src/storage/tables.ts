@@ -60,6 +60,26 @@ export interface Tables {
   voicemail_boxes: VoicemailBoxRow;
   voicemail_signatures: VoicemailSignatureRow;
   smtp_outbox: SmtpOutboxRow;
+  background_calls: BackgroundCallRow;
+  background_call_blocks: BackgroundCallBlockRow;
+}
+
+export interface BackgroundCallRow {
+  id: string;
+  caller: string;
+  callee: string;
+  state: string;
+  /** 1 while the job is not in a final state. */
+  active: number;
+  /** BIGINT epoch ms (a string from pg). */
+  created_at: number | string;
+  /** The whole job as JSON (counters, limits, step log). */
+  job: string;
+}
+
+export interface BackgroundCallBlockRow {
+  callee: string;
+  blocked: string;
 }
 
 export interface SmtpOutboxRow {

@@ -221,6 +221,9 @@ describe("REST API", () => {
     const doc = (await app.inject({ url: "/api/docs/json" })).json();
     assert.equal(doc.openapi, "3.1.0");
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      "/api/v1/background-calls",
+      "/api/v1/background-calls/{id}",
+      "/api/v1/background-calls/{id}/events",
       "/api/v1/calls",
       "/api/v1/calls/{id}",
       "/api/v1/calls/{id}/events",

@@ -1,0 +1,110 @@
+import type { CallControl, TextMessaging } from "../calls/index.ts";
+import type { Config } from "../config/index.ts";
+import type { SubscriberDirectory } from "../directory/index.ts";
+import type { Clock } from "../kernel/clock.ts";
+import type { Logger } from "../kernel/log.ts";
+import {
+  BackgroundCallService,
+  backgroundCallModule,
+  type CallbackUser,
+  LoggingSmsGateway,
+  WebhookSmsGateway,
+} from "../services/background-call/index.ts";
+import { SqlCallbackBlockList, SqlCallbackJobStore, type SqlDatabase } from "../storage/index.ts";
+
+export interface BackgroundCallNode {
+  service: BackgroundCallService;
+  stop(): void;
+}
+
+/**
+ * Builds service 3: jobs in SQL, attempts placed through call control, texts through SIP
+ * MESSAGE, SMS through the configured webhook (or the log); registers the feature codes, the
+ * offer after repeated unanswered calls and the text commands; resumes the active jobs.
+ */
+export async function startBackgroundCallNode(deps: {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  database: SqlDatabase;
+  directory: SubscriberDirectory;
+  calls: CallControl;
+  messaging: TextMessaging;
+}): Promise<BackgroundCallNode | undefined> {
+  const c = deps.config.background_call;
+  if (!c.enabled) return undefined;
+  const logger = deps.logger.child({ service: "background-call" });
+  const findUser = async (id: string): Promise<CallbackUser | undefined> => {
+    if (id.includes("@")) {
+      const at = id.lastIndexOf("@");
+      const domain = id.slice(at + 1);
+      const user = await deps.directory.findUser(id.slice(0, at), domain).catch(() => undefined);
+      return (
+        user && {
+          extension: user.extension,
+          domain,
+          displayName: user.displayName,
+          phoneNumbers: user.phoneNumbers,
+        }
+      );
+    }
+    const found = await deps.directory.findUserByNumber(id).catch(() => undefined);
+    return (
+      found && {
+        extension: found.user.extension,
+        domain: found.domain,
+        displayName: found.user.displayName,
+        phoneNumbers: found.user.phoneNumbers,
+      }
+    );
+  };
+  const service = new BackgroundCallService({
+    store: new SqlCallbackJobStore(deps.database.db),
+    blocks: new SqlCallbackBlockList(deps.database.db),
+    dialer: deps.calls,
+    messages: deps.messaging,
+    sms:
+      c.sms_webhook_url === ""
+        ? new LoggingSmsGateway(logger)
+        : new WebhookSmsGateway({
+            url: c.sms_webhook_url,
+            ...(c.sms_webhook_token ? { token: c.sms_webhook_token } : {}),
+            ...(c.sms_from ? { from: c.sms_from } : {}),
+          }),
+    findUser,
+    settings: {
+      maxAttempts: c.max_attempts,
+      retryIntervalSeconds: c.retry_interval,
+      maxDurationSeconds: c.max_duration,
+      ringSeconds: c.ring_seconds,
+      callerRingSeconds: c.caller_ring_seconds,
+      maxActivePerUser: c.max_active_per_user,
+      quietHours: c.quiet_hours,
+      timeZone: c.time_zone,
+      offerThreshold: c.offer_after,
+      offerWindowSeconds: c.offer_window,
+      ...(c.amd ? { amd: {} } : {}),
+    },
+    clock: deps.clock,
+    logger,
+  });
+  const module = backgroundCallModule({
+    service,
+    codes: { start: c.start_code, stop: c.stop_code, block: c.block_code },
+    messages: deps.messaging,
+    messageAddress: c.message_address,
+    clock: deps.clock,
+    logger,
+  });
+  deps.calls.register(module);
+  const offText = deps.messaging.onText((message) => module.text(message));
+  const resumed = await service.start();
+  if (resumed > 0) logger.info({ jobs: resumed }, "background calls resumed");
+  return {
+    service,
+    stop() {
+      offText();
+      service.close();
+    },
+  };
+}

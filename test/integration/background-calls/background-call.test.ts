@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { bindContact, eventually } from "../../support/call-peers.ts";
+import { startSipTestNode } from "../../support/sip-node.ts";
+import { StackPhone } from "../../support/stack-phone.ts";
+import { adminApi } from "../../support/voicemail.ts";
+
+const NO_AMD = { PARLEY_BACKGROUND_CALL_AMD: "false" };
+
+async function phones(extensions: string[], target: string) {
+  const started = [];
+  for (const extension of extensions) {
+    started.push(await StackPhone.start({ extension, password: `pw-${extension}`, registrar: target }));
+  }
+  return started;
+}
+
+test("a background call retries a busy callee, then calls the caller back and bridges them; the job log shows each step", async (t) => {
+  const parley = await startSipTestNode(["1001", "1002"], NO_AMD, { features: { backgroundCall: true } });
+  t.after(() => parley.stop());
+  const [alice, bob] = await phones(["1001", "1002"], parley.target);
+  t.after(() => alice?.stop());
+  t.after(() => bob?.stop());
+  assert.ok(alice && bob);
+  alice.answerCalls();
+  bob.answerCalls();
+  await bindContact(parley.node, "1001", alice.port);
+  await bindContact(parley.node, "1002", bob.port);
+  bob.mode = 486;
+  const started = await adminApi(parley, "POST", "/background-calls", {
+    caller: "1001@parley.test",
+    callee: "1002",
+    retryIntervalSeconds: 1,
+    maxAttempts: 5,
+  });
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  const id = started.body?.id as string;
+  const job = async () => (await adminApi(parley, "GET", `/background-calls/${id}`)).body ?? {};
+  await eventually(async () => (await job()).attempts === 2, "two refused attempts", 10_000);
+  bob.mode = "answer";
+  await eventually(async () => (await job()).state === "bridged", "the bridge", 15_000);
+  const done = await job();
+  assert.equal(done.attempts, 3);
+  const steps = (done.log as Array<{ state: string; event: string; at: string }>).map(
+    (e) => `${e.state}:${e.event}`,
+  );
+  assert.deepEqual(steps, [
+    "pending:started",
+    "trying:trying",
+    "trying:attempt",
+    "trying:not answered",
+    "trying:attempt",
+    "trying:not answered",
+    "trying:attempt",
+    "callee-answered:callee answered",
+    "calling-caller:calling caller",
+    "bridged:bridged",
+  ]);
+  const times = (done.log as Array<{ at: string }>).map((e) => Date.parse(e.at));
+  assert.deepEqual(
+    [...times].sort((a, b) => a - b),
+    times,
+    "steps in time order",
+  );
+  assert.equal(alice.answered.length, 1, "the caller was called back and answered");
+  assert.equal(parley.node.sip.calls.calls.length, 1, "the bridged call runs");
+  assert.equal(parley.node.sip.calls.calls[0]?.parties.length, 2);
+  await alice.answered[0]?.bye();
+  await eventually(() => parley.node.sip.calls.calls.length === 0, "the call to end");
+  const cdrs = await parley.node.cdrs.list({});
+  assert.equal(cdrs.filter((c) => c.service === "background-call").length, 3, "a CDR per attempt");
+});
+
+test("the stop instruction over the API ends a job; duplicates and blocked pairs are refused", async (t) => {
+  const parley = await startSipTestNode(["1001", "1002"], NO_AMD, { features: { backgroundCall: true } });
+  t.after(() => parley.stop());
+  const started = await adminApi(parley, "POST", "/background-calls", {
+    caller: "1001@parley.test",
+    callee: "1002",
+    retryIntervalSeconds: 1,
+  });
+  assert.equal(started.status, 201);
+  const id = started.body?.id as string;
+  const again = await adminApi(parley, "POST", "/background-calls", {
+    caller: "1001@parley.test",
+    callee: "1002",
+  });
+  assert.equal(again.status, 409, "one active background call per pair");
+  // 1002 is not registered: each attempt fails at once.
+  await eventually(
+    async () => ((await adminApi(parley, "GET", `/background-calls/${id}`)).body?.attempts as number) >= 1,
+    "an attempt",
+  );
+  const stopped = await adminApi(parley, "DELETE", `/background-calls/${id}`);
+  assert.equal(stopped.status, 200);
+  assert.equal(stopped.body?.state, "stopped");
+  assert.equal(stopped.body?.nextAttemptAt, undefined, "no attempt is scheduled after the stop");
+  assert.match(
+    JSON.stringify(stopped.body?.log),
+    /"state":"stopped","event":"stopped","detail":"api \(admin\)"/,
+  );
+
+  await parley.node.backgroundCalls?.service.block("1002@parley.test", "1001");
+  const blocked = await adminApi(parley, "POST", "/background-calls", {
+    caller: "1001@parley.test",
+    callee: "1002",
+  });
+  assert.equal(blocked.status, 403);
+  assert.match(JSON.stringify(blocked.body), /does not take background calls/);
+});
