@@ -84,12 +84,18 @@ const CHARSETS = new Map<string, BufferEncoding>([
   ["iso-8859-1", "latin1"],
 ]);
 /**
- * RFC 3428 §8: "the MESSAGE request MUST NOT be larger than 1300 bytes" unless the path is known
- * to be congestion-controlled; Parley knows that only of stream transports.
+ * RFC 3428 §8 (https://www.rfc-editor.org/rfc/rfc3428#section-8): "The size of MESSAGE requests
+ * outside of a media session MUST NOT exceed 1300 bytes, unless the UAC has positive knowledge
+ * that the message will not traverse a congestion-unsafe link at any hop". Parley has that
+ * knowledge only of stream transports, so the limit holds for contacts registered over UDP.
  */
 const UNSAFE_PATH_LIMIT = 1300;
-/** Answer status of a MESSAGE that was never sent (too large for UDP, or closed). */
+/** Room kept under the limit for the User-Agent header the transaction layer adds when it sends. */
+const USER_AGENT_ALLOWANCE = 64;
+/** The status `sent` reports for a MESSAGE that was not sent because it was too large for UDP. */
 const NOT_SENT = 513;
+/** A sender name usable as the user part of a SIP URI and as a display name without quoting trouble. */
+const SENDER_NAME = /^[A-Za-z0-9._~!$&'()*+,;=-]+$/;
 
 /**
  * Page-mode instant messages (RFC 3428) between Parley's users and its services: phones send
@@ -231,13 +237,17 @@ export class TextMessaging extends TypedEmitter<TextMessagingEvents> {
    * Sends `text` to every phone `aor` registered (an out-of-dialog MESSAGE each, to the address
    * and flow it registered from, through its Path) and resolves once each answered or timed out
    * (Timer F on the clock, a 408). `from` is the sender: a user name in the AOR's domain
-   * (default "parley"), or a whole `sip:` AOR. `aor` may be given without `sip:`.
+   * (default "parley"), or a whole `sip:` AOR. `aor` may be given without `sip:`; one without a
+   * domain, or a sender name with characters a SIP user part cannot carry, throw a RangeError.
    * A MESSAGE over 1300 bytes is not sent to a contact registered over UDP (RFC 3428 §8).
    */
   async send(aor: string, text: string, options: { from?: string } = {}): Promise<TextDelivery> {
     const target = normalizeAor(aor);
+    if (!target.includes("@")) throw new RangeError(`send: ${aor} is not an address-of-record (user@domain)`);
     const domain = target.slice(target.indexOf("@") + 1);
     const sender = options.from ?? "parley";
+    if (!sender.startsWith("sip:") && !SENDER_NAME.test(sender))
+      throw new RangeError(`send: ${JSON.stringify(sender)} cannot be a sender name`);
     const from = sender.startsWith("sip:") ? `<${sender}>` : `"${sender}" <sip:${sender}@${domain}>`;
     return this.#deliver(target, {
       from,
@@ -338,7 +348,7 @@ export class TextMessaging extends TypedEmitter<TextMessagingEvents> {
     request.body = content.body;
 
     let status: number;
-    if (target.protocol === "udp" && request.toBuffer().length > UNSAFE_PATH_LIMIT) {
+    if (target.protocol === "udp" && request.toBuffer().length + USER_AGENT_ALLOWANCE > UNSAFE_PATH_LIMIT) {
       this.#o.logger.info({ aor, contact: binding.contact }, "MESSAGE too large for UDP, not sent");
       status = NOT_SENT;
     } else {

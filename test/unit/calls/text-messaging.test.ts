@@ -366,6 +366,15 @@ describe("TextMessaging (RFC 3428 MESSAGE)", () => {
       attempted: 1,
     });
     assert.deepEqual(await phone.settle(), []);
+    const fits = messaging.send("sip:1001@parley.test", "x".repeat(800));
+    phone.respond(await phone.nextRequest("MESSAGE"), 200);
+    assert.deepEqual(await fits, { delivered: 1, attempted: 1 });
+  });
+
+  test("send refuses an address without a domain and a sender name a SIP URI cannot carry", async (t) => {
+    const { messaging } = await setup(t);
+    await assert.rejects(messaging.send("1001", "hi"), RangeError);
+    await assert.rejects(messaging.send("sip:1001@parley.test", "hi", { from: 'Parley "Bot"' }), RangeError);
   });
 
   test("after close a MESSAGE gets 503, send sends nothing, and a MESSAGE waiting for its answer resolves undelivered", async (t) => {
