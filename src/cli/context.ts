@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { type Config, loadConfig } from "../config/index.ts";
 import { SystemClock } from "../kernel/clock.ts";
 import { createLogger, type Logger } from "../kernel/log.ts";
-import { type OpenedDirectory, openDirectory } from "../node/index.ts";
+import { type OpenedDirectory, openDirectory } from "../node/open-directory.ts";
 
 /** Where a command writes: stdout for results, stderr for diagnostics. Tests pass their own. */
 export interface CliOutput {

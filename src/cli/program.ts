@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { stringify as toToml } from "smol-toml";
 import { redactConfig } from "../config/index.ts";
 import { createLogger } from "../kernel/log.ts";
-import { openApiDocument, PARLEY_VERSION, ParleyNode } from "../node/index.ts";
+import { PARLEY_VERSION } from "../node/version.ts";
 import { cdrCommands } from "./cdr-commands.ts";
 import { type CliOutput, configOf, withDirectory } from "./context.ts";
 import { userRecordingCommand } from "./recording-commands.ts";
@@ -34,6 +34,8 @@ export function buildProgram(io: ProgramIo): Command {
     .description("run the server until SIGINT or SIGTERM")
     .action(async (_options, command: Command) => {
       const config = configOf(command);
+      // The whole node is loaded only to serve: provisioning commands start faster without it.
+      const { ParleyNode } = await import("../node/index.ts");
       const node = new ParleyNode({ config, logger: createLogger(config.log) });
       await node.start();
       const signal = await io.stopSignal();
@@ -74,6 +76,7 @@ export function buildProgram(io: ProgramIo): Command {
     .description("print the OpenAPI document of the REST API")
     .option("-o, --out <file>", "write it to a file instead")
     .action(async (options) => {
+      const { openApiDocument } = await import("../node/index.ts");
       const text = `${JSON.stringify(await openApiDocument(), null, 2)}\n`;
       if (options.out) writeFileSync(options.out, text);
       else io.out(text.trimEnd());
