@@ -11,6 +11,7 @@ import {
 import { HttpError } from "../errors.ts";
 import { callerOf } from "../plugins/bearer-auth.ts";
 import { errorResponses } from "../schemas.ts";
+import { reachableUser } from "../user-key.ts";
 
 export interface BackgroundCallRoutesOptions {
   directory: SubscriberDirectory;
@@ -98,7 +99,7 @@ function view(job: CallbackJob) {
  */
 export const backgroundCallRoutes: FastifyPluginAsyncTypebox<BackgroundCallRoutesOptions> = async (
   app,
-  { service },
+  { service, directory },
 ) => {
   const running = () => {
     const found = service();
@@ -243,6 +244,69 @@ export const backgroundCallRoutes: FastifyPluginAsyncTypebox<BackgroundCallRoute
       svc.on("job", listener);
       send((await svc.get(job.id)) ?? job);
       request.raw.on("close", finish);
+    },
+  );
+
+  const Blocks = Type.Object({ blocked: Type.Array(Type.String()) });
+  const BlockParams = Type.Object({
+    id: Type.String({ minLength: 1 }),
+    who: Type.String({ minLength: 1, maxLength: 64 }),
+  });
+
+  app.get(
+    "/users/:id/background-call-blocks",
+    {
+      schema: {
+        tags: ["background-calls"],
+        summary: "Who a user does not take background calls from",
+        params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+        response: { 200: Blocks, ...errorResponses(401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const user = await reachableUser(directory, request, request.params.id);
+      return { blocked: await running().blocks.list(user) };
+    },
+  );
+
+  app.put(
+    "/users/:id/background-call-blocks/:who",
+    {
+      schema: {
+        tags: ["background-calls"],
+        summary: "Refuse background calls from a user or number (the portal form of *57)",
+        params: BlockParams,
+        response: { 200: Blocks, ...errorResponses(401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const user = await reachableUser(directory, request, request.params.id);
+      await running().block(user, request.params.who);
+      return { blocked: await running().blocks.list(user) };
+    },
+  );
+
+  app.delete(
+    "/users/:id/background-call-blocks/:who",
+    {
+      schema: {
+        tags: ["background-calls"],
+        summary: "Take background calls from a user or number again",
+        params: BlockParams,
+        response: { 200: Blocks, ...errorResponses(401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const user = await reachableUser(directory, request, request.params.id);
+      const blocks = running().blocks;
+      const who = request.params.who.toLowerCase();
+      const listed = await blocks.list(user);
+      const match = listed.find(
+        (b) => b === who || b.split("@")[0] === who || b === who.replace(/[^0-9+]/g, ""),
+      );
+      if (!match) throw new HttpError("CALLBACK_NOT_FOUND", `${user} does not block ${request.params.who}`);
+      await blocks.unblock(user, match);
+      return { blocked: await blocks.list(user) };
     },
   );
 };

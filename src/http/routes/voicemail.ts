@@ -13,6 +13,7 @@ import {
 import { HttpError } from "../errors.ts";
 import { callerOf } from "../plugins/bearer-auth.ts";
 import { errorResponses } from "../schemas.ts";
+import { reachableUser, userKey } from "../user-key.ts";
 
 export interface VoicemailRoutesOptions {
   directory: SubscriberDirectory;
@@ -134,14 +135,7 @@ export const voicemailRoutes: FastifyPluginAsyncTypebox<VoicemailRoutesOptions> 
     if (!found) throw new HttpError("HTTP_UNAVAILABLE", "voicemail is not available on this node");
     return found;
   };
-  /** extension@domain of the path's user (an id or extension@domain), checked against the token. */
-  const target = async (request: FastifyRequest, id: string): Promise<string> => {
-    const caller = callerOf(request);
-    const key = await userKey(directory, id);
-    if (!caller.admin && key !== caller.user)
-      throw new HttpError("HTTP_FORBIDDEN", `a user token reaches only its own user (${caller.user})`);
-    return key;
-  };
+  const target = (request: FastifyRequest, id: string) => reachableUser(directory, request, id);
 
   app.get(
     "/users/:id/voicemail",
@@ -372,19 +366,6 @@ export const voicemailRoutes: FastifyPluginAsyncTypebox<VoicemailRoutesOptions> 
     },
   );
 };
-
-/** A user named by id or by extension@domain, as extension@domain. */
-async function userKey(directory: SubscriberDirectory, id: string): Promise<string> {
-  const at = id.indexOf("@");
-  if (at > 0) {
-    const user = await directory
-      .findUser(id.slice(0, at), id.slice(at + 1).toLowerCase())
-      .catch(() => undefined);
-    if (!user) throw new HttpError("HTTP_NOT_FOUND", `no user ${id}`);
-    return id.toLowerCase();
-  }
-  return (await directory.getUserWithDomain(id)).key.toLowerCase();
-}
 
 async function mailboxView(vm: { service: VoicemailService; store: VoicemailStore }, user: string) {
   const settings = await vm.service.settings(user);

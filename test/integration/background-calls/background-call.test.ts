@@ -100,11 +100,16 @@ test("the stop instruction over the API ends a job; duplicates and blocked pairs
     /"state":"stopped","event":"stopped","detail":"api \(admin\)"/,
   );
 
-  await parley.node.backgroundCalls?.service.block("1002@parley.test", "1001");
+  const put = await adminApi(parley, "PUT", "/users/1002@parley.test/background-call-blocks/1001");
+  assert.deepEqual(put.body, { blocked: ["1001@parley.test"] }, "an extension is stored as the user");
   const blocked = await adminApi(parley, "POST", "/background-calls", {
     caller: "1001@parley.test",
     callee: "1002",
   });
   assert.equal(blocked.status, 403);
   assert.match(JSON.stringify(blocked.body), /does not take background calls/);
+  const removed = await adminApi(parley, "DELETE", "/users/1002@parley.test/background-call-blocks/1001");
+  assert.deepEqual(removed.body, { blocked: [] });
+  const allowed = await adminApi(parley, "POST", "/background-calls", { caller: "1001@parley.test", callee: "1002" });
+  assert.equal(allowed.status, 201, "unblocked, and the stopped job no longer counts");
 });

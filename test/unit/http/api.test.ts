@@ -242,6 +242,8 @@ describe("REST API", () => {
       "/api/v1/signatures/{id}",
       "/api/v1/users",
       "/api/v1/users/{id}",
+      "/api/v1/users/{id}/background-call-blocks",
+      "/api/v1/users/{id}/background-call-blocks/{who}",
       "/api/v1/users/{id}/recording",
       "/api/v1/users/{id}/ringback",
       "/api/v1/users/{id}/ringback/library",
