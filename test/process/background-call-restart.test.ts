@@ -38,13 +38,10 @@ test("SIGKILL while a background call waits between attempts: after the restart 
     retryIntervalSeconds: 4,
   });
   const id = job.id as string;
-  await eventually(
-    async () => {
-      const now = await api(port1, "GET", `/background-calls/${id}`);
-      return now.attempts === 1 && now.nextAttemptAt !== undefined;
-    },
-    "the first attempt, then the wait",
-  );
+  await eventually(async () => {
+    const now = await api(port1, "GET", `/background-calls/${id}`);
+    return now.attempts === 1 && now.nextAttemptAt !== undefined;
+  }, "the first attempt, then the wait");
   first.signalGroup("SIGKILL");
   assert.equal((await first.exited).signal, "SIGKILL");
 

@@ -110,6 +110,9 @@ test("the stop instruction over the API ends a job; duplicates and blocked pairs
   assert.match(JSON.stringify(blocked.body), /does not take background calls/);
   const removed = await adminApi(parley, "DELETE", "/users/1002@parley.test/background-call-blocks/1001");
   assert.deepEqual(removed.body, { blocked: [] });
-  const allowed = await adminApi(parley, "POST", "/background-calls", { caller: "1001@parley.test", callee: "1002" });
+  const allowed = await adminApi(parley, "POST", "/background-calls", {
+    caller: "1001@parley.test",
+    callee: "1002",
+  });
   assert.equal(allowed.status, 201, "unblocked, and the stopped job no longer counts");
 });
