@@ -2,6 +2,7 @@ export { StorageError, uniqueViolationTable } from "./errors.ts";
 export { loadS3RecordingFiles } from "./load-s3-recording-files.ts";
 export { LocalRecordingFiles, type LocalRecordingFilesOptions } from "./local-recording-files.ts";
 export type { S3RecordingFiles, S3RecordingFilesOptions } from "./s3-recording-files.ts";
+export { SqlAccountStore } from "./sql-account-store.ts";
 export { SqlApiTokenStore } from "./sql-api-token-store.ts";
 export { SqlCallbackBlockList, SqlCallbackJobStore } from "./sql-background-call-store.ts";
 export { SqlBindingStore } from "./sql-binding-store.ts";

@@ -3,6 +3,8 @@
  * and PostgreSQL: text ids (UUIDs made by Parley), ISO-8601 UTC text timestamps (they sort as
  * text), and integer 0/1 flags.
  */
+import type { BillingTables } from "./billing-tables.ts";
+
 export interface RecordingRow {
   id: string;
   call_id: string;
@@ -44,7 +46,7 @@ export interface RecordingAuditRow {
   outcome: string;
 }
 
-export interface Tables {
+export interface Tables extends BillingTables {
   recordings: RecordingRow;
   recording_audit: RecordingAuditRow;
   recording_subscriptions: RecordingSubscriptionRow;

@@ -7,6 +7,7 @@ import { migration0005RecordingAccess } from "./0005-recording-access.ts";
 import { migration0006RecordingLocation } from "./0006-recording-location.ts";
 import { migration0007Voicemail } from "./0007-voicemail.ts";
 import { migration0008BackgroundCalls } from "./0008-background-calls.ts";
+import { migration0009Billing } from "./0009-billing.ts";
 
 /**
  * Every schema migration, in order. Names sort as applied; a released migration is never edited,
@@ -21,4 +22,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0006-recording-location": migration0006RecordingLocation,
   "0007-voicemail": migration0007Voicemail,
   "0008-background-calls": migration0008BackgroundCalls,
+  "0009-billing": migration0009Billing,
 };
