@@ -31,6 +31,11 @@ export interface BaresipPhoneOptions {
    * plays once, then the phone sends silence.
    */
   audioFile?: string;
+  /**
+   * Load baresip's stdio user interface (on a stdin pipe): only through a UI module does baresip
+   * print incoming texts, as `<From URI>: "<text>"`.
+   */
+  ui?: boolean;
   /** Load the mwi module: the phone SUBSCRIBEs to its message-summary and prints each NOTIFY body. */
   mwi?: boolean;
 }
@@ -94,6 +99,7 @@ export class BaresipPhone {
         "module_app account.so",
         "module_app menu.so",
         "module_app ctrl_tcp.so",
+        ...(options.ui ? ["module stdio.so"] : []),
         ...(options.mwi ? ["module_app mwi.so"] : []),
         `ctrl_tcp_listen 127.0.0.1:${phone.#controlPort}`,
         // ausine only makes 48 kHz stereo; baresip resamples to the codec's 8 kHz.
@@ -130,7 +136,7 @@ export class BaresipPhone {
       String(options.seconds),
       ...(options.dial ? ["-e", `/dial ${options.dial}`] : []),
     ];
-    const child = spawn("baresip", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("baresip", args, { stdio: [options.ui ? "pipe" : "ignore", "pipe", "pipe"] });
     phone.#child = child;
     const collect = (chunk: Buffer) => {
       phone.#output += chunk.toString();

@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import type { IncomingText } from "../../../src/calls/index.ts";
 import { BARESIP_HOW_TO_GET, BaresipPhone, HAS_BARESIP } from "../../support/baresip.ts";
 import { missingPeer } from "../../support/peers.ts";
 import { type SipTestNode, startSipTestNode } from "../../support/sip-node.ts";
-import { freePort } from "../../support/sipp.ts";
 
 /** Real-time bound for a peer process to show something (not a protocol timer). */
-const DEADLINE_MS = 10_000;
+const DEADLINE_MS = 20_000;
 
 async function until(what: string, done: () => boolean): Promise<void> {
   for (let waited = 0; !done(); waited += 50) {
@@ -22,50 +18,23 @@ async function until(what: string, done: () => boolean): Promise<void> {
 }
 
 /**
- * A baresip 1.0.0 phone that shows the texts it receives. Its menu module hands an incoming
- * MESSAGE to the UI modules only (`ui_output("\r%r: \"%b\"\n", from, body)`), never to the log,
- * and test/support/baresip.ts starts baresip without one (stdin ignored, no stdio module): this
- * phone loads the stdio UI on a stdin pipe, and prints each text as `<From URI>: "<text>"`.
- * Killed by PID after the test.
+ * A baresip phone with its stdio user interface, the only way baresip shows incoming texts
+ * (`<From URI>: "<text>"`); BaresipPhone retries on a port taken by a parallel test.
  */
 async function startTextPhone(
   t: TestContext,
   options: { extension: string; registrar: string },
 ): Promise<{ output: () => string }> {
-  const dir = mkdtempSync(join(tmpdir(), `parley-baresip-im-${options.extension}-`));
-  const port = await freePort("127.0.0.1", false);
-  writeFileSync(
-    join(dir, "config"),
-    [
-      `sip_listen 127.0.0.1:${port}`,
-      "module_path /usr/lib/baresip/modules",
-      "module g711.so",
-      "module stdio.so",
-      "module_app account.so",
-      "module_app menu.so",
-      "",
-    ].join("\n"),
-  );
-  writeFileSync(
-    join(dir, "accounts"),
-    `<sip:${options.extension}@${options.registrar};transport=udp>;auth_pass=pw-${options.extension};regint=300\n`,
-  );
-  const child: ChildProcess = spawn("baresip", ["-f", dir, "-t", "60"], { stdio: ["pipe", "pipe", "pipe"] });
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const exited = once(child, "exit");
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+  const phone = await BaresipPhone.start({
+    extension: options.extension,
+    password: `pw-${options.extension}`,
+    registrar: options.registrar,
+    toneHz: 440,
+    seconds: 60,
+    ui: true,
   });
-  return { output: () => output };
+  t.after(() => phone.kill());
+  return { output: () => phone.output };
 }
 
 /**
