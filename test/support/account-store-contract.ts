@@ -357,6 +357,18 @@ export function accountStoreContract(
       await assertBooksBalance(store, accountId);
     });
 
+    test("settling a call whose hold was released still charges it, from the available balance", async (t) => {
+      const ctx = await setUp(t, 100);
+      if (!ctx) return;
+      const { billing, store, accountId } = ctx;
+      await billing.reserve({ accountId, callId: "C1", plan: PLAN, destination: FRANCE, maxSeconds: 60 });
+      await billing.release("C1");
+      const entry = await billing.settle("C1", 90);
+      assert.deepEqual([entry.amount, entry.shortfall, entry.balanceAfter], [-20, 0, 80]);
+      assert.equal((await store.getReservation("C1"))?.state, "released");
+      await assertBooksBalance(store, accountId);
+    });
+
     test("a call id is reserved once; reserving it again returns the first reservation", async (t) => {
       const ctx = await setUp(t, 100);
       if (!ctx) return;
