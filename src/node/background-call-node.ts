@@ -45,6 +45,7 @@ export async function startBackgroundCallNode(deps: {
           domain,
           displayName: user.displayName,
           phoneNumbers: user.phoneNumbers,
+          features: { ...user.features },
         }
       );
     }
@@ -55,6 +56,7 @@ export async function startBackgroundCallNode(deps: {
         domain: found.domain,
         displayName: found.user.displayName,
         phoneNumbers: found.user.phoneNumbers,
+        features: { ...found.user.features },
       }
     );
   };

@@ -415,6 +415,20 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         conferences: this.conferences,
         sessionTimer: this.#o.sessionTimer ?? 0,
         findDialog: (dialog) => this.#findDialog(dialog),
+        connectParties: async (connecting, parties, info, bridge) => {
+          for (const service of this.#services) await service.beforeBridge?.(connecting, parties, info);
+          if (parties.caller.state === "Ended" || parties.callee.state === "Ended") return;
+          bridge();
+          this.#markBusy(connecting, parties.caller);
+          for (const service of this.#services) {
+            await Promise.resolve(service.bridged?.(connecting, parties, info)).catch((error: unknown) =>
+              connecting.logger.error(
+                { err: error, service: service.name },
+                "service failed on a bridged call",
+              ),
+            );
+          }
+        },
       },
       init,
     );

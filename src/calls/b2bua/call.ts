@@ -17,6 +17,8 @@ import type {
   CallSessionEvents,
   CollectOptions,
   ConferenceRoom,
+  ConnectedCallInfo,
+  ConnectedParties,
   DialOptions,
   DialResult,
   DialTarget,
@@ -48,6 +50,13 @@ export interface CallContext {
     toTag: string;
     fromTag: string;
   }): { call: Call; leg: Leg } | undefined;
+  /** Runs services' beforeBridge, `bridge`, then their bridged hooks (recording …) for a service-made connection. */
+  connectParties(
+    call: Call,
+    parties: ConnectedParties,
+    info: ConnectedCallInfo,
+    bridge: () => void,
+  ): Promise<void>;
 }
 
 export interface CallEvents extends CallSessionEvents {
@@ -310,6 +319,12 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
         });
       }
     });
+  }
+
+  connect(parties: ConnectedParties, info: ConnectedCallInfo): Promise<void> {
+    return this.#context.connectParties(this, parties, info, () =>
+      this.bridge(parties.caller, parties.callee),
+    );
   }
 
   bridge(a: CallParty, b: CallParty, options: { keepOther?: boolean } = {}): Pairing {

@@ -74,6 +74,12 @@ export interface CallSession {
   stopPlayback(party: CallParty): void;
   collectDigits(party: CallParty, options: CollectOptions): Promise<string>;
   dial(targets: readonly DialTarget[], options?: DialOptions): Promise<DialResult>;
+  /**
+   * Connects two parties the way a basic call does, for calls a service makes (a callback): the
+   * services' `beforeBridge` (announcements) and `bridged` hooks (recording) run for them with
+   * `info` naming who is the caller and who the callee.
+   */
+  connect(parties: ConnectedParties, info: ConnectedCallInfo): Promise<void>;
   /** Connects two parties' media; either hanging up ends the other unless `keepOther`. */
   bridge(a: CallParty, b: CallParty, options?: { keepOther?: boolean }): { close(): void };
   /** Records two parties as a stereo WAV (a left, b right). */

@@ -5,6 +5,7 @@ import {
   type CallParty,
   type CallPlayItem,
   type CallSession,
+  type ConnectedCallInfo,
   type DialTarget,
   dialTarget,
   type HangupCause,
@@ -45,6 +46,8 @@ export interface CallbackUser {
   domain: string;
   displayName: string;
   phoneNumbers: readonly string[];
+  /** The user's services (recording …), so they apply to the bridged call as to any call. */
+  features?: Readonly<Record<string, boolean>>;
 }
 
 export interface BackgroundCallSettings {
@@ -277,6 +280,17 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
     return dialTarget(id);
   }
 
+  /** Who the bridged call connects, as services see a basic call (recording, announcements). */
+  async #connectedInfo(job: CallbackJob): Promise<ConnectedCallInfo> {
+    const identity = async (id: string) => {
+      const user = id.includes("@") ? await this.#o.findUser(id) : undefined;
+      return user && { extension: user.extension, domain: user.domain, features: user.features ?? {} };
+    };
+    const caller = await identity(job.caller);
+    const callee = await identity(job.callee);
+    return { dialled: userPart(job.callee), ...(caller ? { caller } : {}), ...(callee ? { callee } : {}) };
+  }
+
   async #callerId(id: string): Promise<{ number: string; name?: string }> {
     const user = id.includes("@") ? await this.#o.findUser(id) : undefined;
     return user
@@ -419,7 +433,8 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
       }
       session.stopPlayback(callee);
       await session.play(caller, [prompt("callback-connected")]);
-      session.bridge(callee, caller);
+      // Connected as a call from the caller to the callee: recording and other services apply.
+      await session.connect({ caller, callee }, await this.#connectedInfo(job));
       transition(job, "bridged", this.#o.clock.now(), "bridged");
       await this.#save(job);
       this.#o.logger.info({ job: id }, "background call bridged");

@@ -15,8 +15,10 @@ async function phones(extensions: string[], target: string) {
   return started;
 }
 
-test("a background call retries a busy callee, then calls the caller back and bridges them; the job log shows each step", async (t) => {
-  const parley = await startSipTestNode(["1001", "1002"], NO_AMD, { features: { backgroundCall: true } });
+test("a background call retries a busy callee, then calls the caller back and bridges them; the job log shows each step; the caller's recording subscription applies", async (t) => {
+  const parley = await startSipTestNode(["1001", "1002"], NO_AMD, {
+    features: { backgroundCall: true, recording: true },
+  });
   t.after(() => parley.stop());
   const [alice, bob] = await phones(["1001", "1002"], parley.target);
   t.after(() => alice?.stop());
@@ -65,6 +67,12 @@ test("a background call retries a busy callee, then calls the caller back and br
   assert.equal(alice.answered.length, 1, "the caller was called back and answered");
   assert.equal(parley.node.sip.calls.calls.length, 1, "the bridged call runs");
   assert.equal(parley.node.sip.calls.calls[0]?.parties.length, 2);
+  await eventually(
+    async () => (await parley.node.recording.store.list({ owner: "1001@parley.test" })).length === 1,
+    "the bridged call recorded, as any call of a subscriber",
+  );
+  const [recording] = await parley.node.recording.store.list({ owner: "1001@parley.test" });
+  assert.equal(recording?.callId, parley.node.sip.calls.calls[0]?.id);
   await alice.answered[0]?.bye();
   await eventually(() => parley.node.sip.calls.calls.length === 0, "the call to end");
   const cdrs = await parley.node.cdrs.list({});
