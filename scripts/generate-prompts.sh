@@ -85,6 +85,7 @@ callback-caller-missed|The person who has been trying to reach you cannot take t
 callback-started|Parley will keep trying that number, and call you back when it answers.
 callback-stopped|Your background calls are stopped.
 callback-blocked|Background calls from that number are now blocked.
+click-merchant-missed|The person you are calling cannot take your call right now. Please try again later. Goodbye.
 star|star
 pound|pound
 plus|plus

@@ -15,6 +15,7 @@ import { type BackgroundCallRoutesOptions, backgroundCallRoutes } from "./routes
 import { type CallRecordingControl, callRecordingRoutes } from "./routes/call-recording.ts";
 import { callRoutes } from "./routes/calls.ts";
 import { cdrRoutes } from "./routes/cdrs.ts";
+import { type ClickToCallRoutesOptions, clickToCallRoutes } from "./routes/click-to-call.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { type RecordingRoutesOptions, recordingRoutes } from "./routes/recordings.ts";
@@ -47,6 +48,8 @@ export interface HttpServerOptions {
   recordingSubscriptions?: RecordingSubscriptions;
   /** Personal ring-back tones, for /api/v1/users/{id}/ringback (503 when absent). */
   ringbackTones?: RingbackTones;
+  /** Click-to-call, accounts, rate plans and merchants (503 while absent). */
+  clickToCall?: ClickToCallRoutesOptions["clickToCall"];
   /** The background-call service, for /api/v1/background-calls (503 while absent). */
   backgroundCalls?: BackgroundCallRoutesOptions["service"];
   /** The voicemail service and its stores, for the voicemail routes (503 while absent). */
@@ -107,6 +110,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         },
         { name: "voicemail", description: "Mailboxes, greetings, signatures, voice messages" },
         { name: "background-calls", description: "Persistent background calls" },
+        { name: "click-to-call", description: "Click-to-call, merchants, prepaid accounts and rate plans" },
         { name: "health", description: "Liveness and readiness" },
       ],
     },
@@ -149,6 +153,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           }),
           ...(options.ringbackTones !== undefined && { ringbackTones: options.ringbackTones }),
         });
+        await scoped.register(clickToCallRoutes, { clickToCall: options.clickToCall ?? (() => undefined) });
         await scoped.register(backgroundCallRoutes, {
           directory: options.directory,
           service: options.backgroundCalls ?? (() => undefined),

@@ -27,6 +27,7 @@ import {
   SqlRecordingSubscriptions,
 } from "../storage/index.ts";
 import { type BackgroundCallNode, startBackgroundCallNode } from "./background-call-node.ts";
+import { type ClickToCallNode, startClickToCallNode } from "./click-to-call-node.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { type SipNode, startSipNode } from "./sip-node.ts";
@@ -63,6 +64,7 @@ export class ParleyNode {
   #recordingFiles: LocalRecordingFiles | S3RecordingFiles | undefined;
   #voicemail: VoicemailNode | undefined;
   #backgroundCalls: BackgroundCallNode | undefined;
+  #clickToCall: ClickToCallNode | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -116,6 +118,12 @@ export class ParleyNode {
     return this.#backgroundCalls;
   }
 
+  /** Click-to-call (service 4) with its accounts, rate plans and merchants. */
+  get clickToCall(): ClickToCallNode {
+    if (!this.#clickToCall) throw new Error("click-to-call is not running");
+    return this.#clickToCall;
+  }
+
   /** Call detail records (read side for the API, the CLI and tests). */
   get cdrs(): CdrStore {
     if (!this.#cdrs) throw new Error("storage is not open");
@@ -166,6 +174,7 @@ export class ParleyNode {
           library: config.recording.ringback_library || BUNDLED_RINGBACK_LIBRARY,
         }),
         backgroundCalls: () => this.#backgroundCalls?.service,
+        clickToCall: () => this.#clickToCall,
         voicemail: () =>
           this.#voicemail && {
             service: this.#voicemail.service,
@@ -255,6 +264,13 @@ export class ParleyNode {
         defaultDomain: this.#opened.defaultDomain.name,
         calls: this.#sip.calls,
         messageWaiting: this.#sip.messageWaiting,
+      });
+      this.#clickToCall = startClickToCallNode({
+        clock: this.clock,
+        logger,
+        database,
+        directory,
+        calls: this.#sip.calls,
       });
       this.#backgroundCalls = await startBackgroundCallNode({
         config,

@@ -9,6 +9,7 @@ export { SqlBindingStore } from "./sql-binding-store.ts";
 export { SqlCdrStore } from "./sql-cdr-store.ts";
 export { SqlDatabase, type SqlDatabaseOptions, type StorageBackend } from "./sql-database.ts";
 export { SqlDomainStore } from "./sql-domain-store.ts";
+export { SqlMerchantStore } from "./sql-merchant-store.ts";
 export { SqlOutboxStore } from "./sql-outbox-store.ts";
 export { SqlRecordingAuditLog } from "./sql-recording-audit-log.ts";
 export { SqlRecordingStore, SqlRecordingSubscriptions } from "./sql-recording-store.ts";

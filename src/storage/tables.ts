@@ -64,6 +64,16 @@ export interface Tables extends BillingTables {
   smtp_outbox: SmtpOutboxRow;
   background_calls: BackgroundCallRow;
   background_call_blocks: BackgroundCallBlockRow;
+  merchants: MerchantRow;
+}
+
+export interface MerchantRow {
+  id: string;
+  name: string;
+  category: string;
+  active: number;
+  /** The whole merchant as JSON (numbers, payer, plan, widget origins). */
+  merchant: string;
 }
 
 export interface BackgroundCallRow {

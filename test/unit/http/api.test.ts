@@ -221,6 +221,9 @@ describe("REST API", () => {
     const doc = (await app.inject({ url: "/api/docs/json" })).json();
     assert.equal(doc.openapi, "3.1.0");
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      "/api/v1/accounts",
+      "/api/v1/accounts/{id}",
+      "/api/v1/accounts/{id}/top-ups",
       "/api/v1/background-calls",
       "/api/v1/background-calls/{id}",
       "/api/v1/background-calls/{id}/events",
@@ -231,7 +234,13 @@ describe("REST API", () => {
       "/api/v1/cdrs",
       "/api/v1/cdrs.csv",
       "/api/v1/cdrs/{id}",
+      "/api/v1/click-to-call",
+      "/api/v1/click-to-call/{id}",
+      "/api/v1/click-to-call/{id}/events",
       "/api/v1/domains",
+      "/api/v1/merchants",
+      "/api/v1/merchants/{id}",
+      "/api/v1/rate-plans/{id}",
       "/api/v1/recordings",
       "/api/v1/recordings/audit",
       "/api/v1/recordings/events",

@@ -1,0 +1,55 @@
+import { CreditControl } from "../billing/index.ts";
+import type { CallControl } from "../calls/index.ts";
+import type { SubscriberDirectory } from "../directory/index.ts";
+import type { Clock } from "../kernel/clock.ts";
+import type { Logger } from "../kernel/log.ts";
+import { ClickToCallService, type MerchantStore } from "../services/click-to-call/index.ts";
+import { SqlAccountStore, type SqlDatabase, SqlMerchantStore } from "../storage/index.ts";
+
+export interface ClickToCallNode {
+  service: ClickToCallService;
+  credit: CreditControl;
+  merchants: MerchantStore;
+}
+
+/** Builds service 4 on the node: accounts and rate plans (billing) and merchants in SQL, calls through call control. */
+export function startClickToCallNode(deps: {
+  clock: Clock;
+  logger: Logger;
+  database: SqlDatabase;
+  directory: SubscriberDirectory;
+  calls: CallControl;
+}): ClickToCallNode {
+  const credit = new CreditControl({
+    store: new SqlAccountStore(deps.database.db),
+    now: () => deps.clock.now(),
+  });
+  const merchants = new SqlMerchantStore(deps.database.db);
+  const service = new ClickToCallService({
+    merchants,
+    credit,
+    dialer: deps.calls,
+    findMember: async (user) => {
+      const at = user.lastIndexOf("@");
+      const domain = user.slice(at + 1);
+      const found = await deps.directory.findUser(user.slice(0, at), domain).catch(() => undefined);
+      return (
+        found && {
+          extension: found.extension,
+          domain,
+          displayName: found.displayName,
+          phoneNumbers: found.phoneNumbers,
+          features: { ...found.features },
+        }
+      );
+    },
+    memberAccount: (user) => `member:${user}`,
+    memberRingSeconds: 30,
+    merchantRingSeconds: 30,
+    maxCallSeconds: 3600,
+    warningSeconds: 60,
+    clock: deps.clock,
+    logger: deps.logger.child({ service: "click-to-call" }),
+  });
+  return { service, credit, merchants };
+}
