@@ -214,3 +214,53 @@ test("the callee answers but the caller does not: the callee hears the hold prom
   const end = heard.length / 8000;
   assert.ok(end < missed.at + missed.seconds + 1, `Parley hangs up after the prompt (heard ${end} s)`);
 });
+
+test("the callee hangs up while the caller hears the 'connected' prompt: Parley ends the caller's call too, and the job is not bridged", {
+  todo: "BackgroundCallService bridges without checking that the callee is still there after the caller's prompt",
+}, async (t) => {
+  if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+  const parley = await startSipTestNode(
+    ["1001", "1002"],
+    { PARLEY_BACKGROUND_CALL_AMD: "false" },
+    { features: { backgroundCall: true } },
+  );
+  t.after(() => parley.stop());
+  const phones = [];
+  for (const [extension, toneHz] of [
+    ["1001", 1000],
+    ["1002", 2000],
+  ] as const) {
+    const phone = await BaresipPhone.start({
+      extension,
+      password: `pw-${extension}`,
+      registrar: parley.target,
+      toneHz,
+      autoAnswer: true,
+      seconds: 60,
+    });
+    t.after(() => phone.kill());
+    await eventually(
+      () => parley.node.sip.location.lookup(`sip:${extension}@parley.test`).length === 1,
+      `${extension} to register`,
+    );
+    phones.push(phone);
+  }
+  const [caller, callee] = phones as [BaresipPhone, BaresipPhone];
+  const started = await adminApi(parley, "POST", "/background-calls", {
+    caller: "1001@parley.test",
+    callee: "1002",
+    retryIntervalSeconds: 60,
+  });
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  const id = started.body?.id as string;
+  // The caller answered: Parley plays it "connected" (2.9 s) before the bridge. The callee leaves.
+  await eventually(() => /Call established/.test(caller.output), "the caller to answer", 10_000);
+  assert.ok((await callee.command("hangup")).ok);
+  await eventually(
+    () => /session closed/.test(caller.output),
+    "Parley to end the caller's call (nobody is left to talk to)",
+    6000,
+  );
+  const job = (await adminApi(parley, "GET", `/background-calls/${id}`)).body ?? {};
+  assert.notEqual(job.state, "bridged", JSON.stringify(job.log));
+});
