@@ -1,5 +1,5 @@
 import { CreditControl } from "../billing/index.ts";
-import type { CallControl } from "../calls/index.ts";
+import type { CallControl, CdrStore } from "../calls/index.ts";
 import type { SubscriberDirectory } from "../directory/index.ts";
 import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
@@ -19,6 +19,7 @@ export function startClickToCallNode(deps: {
   database: SqlDatabase;
   directory: SubscriberDirectory;
   calls: CallControl;
+  cdrs?: CdrStore;
 }): ClickToCallNode {
   const credit = new CreditControl({
     store: new SqlAccountStore(deps.database.db),
@@ -44,6 +45,9 @@ export function startClickToCallNode(deps: {
       );
     },
     memberAccount: (user) => `member:${user}`,
+    ...(deps.cdrs
+      ? { recordCharge: (callId, charge) => (deps.cdrs as CdrStore).updateCall(callId, charge) }
+      : {}),
     memberRingSeconds: 30,
     merchantRingSeconds: 30,
     maxCallSeconds: 3600,

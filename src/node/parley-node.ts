@@ -271,6 +271,7 @@ export class ParleyNode {
         database,
         directory,
         calls: this.#sip.calls,
+        cdrs,
       });
       this.#backgroundCalls = await startBackgroundCallNode({
         config,

@@ -40,6 +40,9 @@ const CALL_COLUMNS: Readonly<Record<CallField, readonly [keyof CdrCallRow, Encod
   cause: ["cause", text],
   sipStatus: ["sip_status", integer],
   reason: ["reason", text],
+  payer: ["payer", text],
+  cost: ["cost", integer],
+  currency: ["currency", text],
 };
 
 const LEG_COLUMNS: Readonly<Record<LegField, readonly [keyof CdrLegRow, Encode]>> = {
@@ -247,6 +250,9 @@ function toCall(row: CdrCallRow): CallRecord {
     ...(row.sip_status !== null && { sipStatus: Number(row.sip_status) }),
     ...(row.reason !== null && { reason: row.reason }),
     ...(row.caller !== null && { caller: row.caller }),
+    ...(row.payer !== null && row.payer !== undefined && { payer: row.payer }),
+    ...(row.cost !== null && row.cost !== undefined && { cost: Number(row.cost) }),
+    ...(row.currency !== null && row.currency !== undefined && { currency: row.currency }),
     ...(row.callee !== null && { callee: row.callee }),
   };
 }

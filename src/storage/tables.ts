@@ -217,6 +217,10 @@ export interface CdrCallRow {
   sip_status: number | null;
   cause: string | null;
   reason: string | null;
+  /** Added by migration 0012. */
+  payer: string | null;
+  cost: number | null;
+  currency: string | null;
 }
 
 /** One leg attempt of a call (LegRecord). */

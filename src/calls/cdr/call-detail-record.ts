@@ -54,6 +54,11 @@ export interface CallRecord {
   caller?: string;
   /** The user who answered, when a local user did. */
   callee?: string;
+  /** Who paid for the call (a billing account id), when a service charged it (click-to-call). */
+  payer?: string;
+  /** What the payer was charged, in minor units of `currency`. */
+  cost?: number;
+  currency?: string;
 }
 
 /** Filters for reading CDRs back (API, CLI). Times are epoch milliseconds; `before` is exclusive. */

@@ -19,6 +19,9 @@ const COLUMNS: ReadonlyArray<readonly [name: string, value: (r: CallRecordWithLe
   ["cause", (r) => r.cause ?? ""],
   ["reason", (r) => r.reason ?? ""],
   ["legs", (r) => String(r.legs.length)],
+  ["payer", (r) => r.payer ?? ""],
+  ["cost", (r) => (r.cost === undefined ? "" : String(r.cost))],
+  ["currency", (r) => r.currency ?? ""],
 ];
 
 /** The header line of a CDR export, with its CRLF (RFC 4180 §2). */

@@ -64,6 +64,9 @@ const Cdr = Type.Object(
     sipStatus: Type.Optional(Type.Integer()),
     cause: Type.Optional(Cause),
     reason: Type.Optional(Type.String()),
+    payer: Type.Optional(Type.String({ description: "The billing account that paid (click-to-call)." })),
+    cost: Type.Optional(Type.Integer({ description: "What the payer was charged, minor units." })),
+    currency: Type.Optional(Type.String()),
     legs: Type.Array(Leg, { description: "Leg attempts in start order." }),
   },
   { description: "A call detail record. A record without endedAt is a call in progress." },
@@ -140,7 +143,7 @@ export const cdrRoutes: FastifyPluginAsyncTypebox<CdrRoutesOptions> = async (app
         response: {
           200: {
             description:
-              "Columns: id, kind, from, to, caller, callee, service, startedAt, answeredAt, endedAt, disposition, sipStatus, cause, reason, legs (the number of leg attempts).",
+              "Columns: id, kind, from, to, caller, callee, service, startedAt, answeredAt, endedAt, disposition, sipStatus, cause, reason, legs (the number of leg attempts), payer, cost, currency.",
             content: { "text/csv": { schema: Type.String() } },
           },
           ...errorResponses(400, 401, 403),

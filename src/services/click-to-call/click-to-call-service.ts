@@ -78,6 +78,8 @@ export interface ClickToCallServiceOptions {
   // biome-ignore lint/suspicious/noExplicitAny: any plan type the credit port was built for
   credit: ClickCredit<any>;
   dialer: ClickDialer;
+  /** Writes who paid and what it cost into the call's detail record. */
+  recordCharge?(callId: string, charge: { payer: string; cost: number; currency: string }): Promise<void>;
   /** A member by extension@domain. */
   findMember(user: string): Promise<ClickMember | undefined>;
   /** The billing account of a member (when members pay). */
@@ -315,6 +317,17 @@ export class ClickToCallService extends TypedEmitter<ClickToCallEvents> {
       const entry = await this.#o.credit.settle(click.id, seconds);
       click.durationSeconds = seconds;
       click.cost = -entry.amount;
+      if (click.callId && click.payerAccount) {
+        await this.#o
+          .recordCharge?.(click.callId, {
+            payer: click.payerAccount,
+            cost: click.cost,
+            currency: click.currency ?? "",
+          })
+          .catch((error: unknown) =>
+            this.#o.logger.error({ err: error, click: click.id }, "CDR charge not written"),
+          );
+      }
       this.#step(click, "ended", `Call ended after ${seconds} s; cost ${click.cost} (${click.currency})`);
     } catch (error) {
       this.#o.logger.error({ err: error, click: click.id }, "click-to-call not charged");

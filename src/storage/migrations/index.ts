@@ -9,6 +9,7 @@ import { migration0007Voicemail } from "./0007-voicemail.ts";
 import { migration0008BackgroundCalls } from "./0008-background-calls.ts";
 import { migration0009Billing } from "./0009-billing.ts";
 import { migration0011ClickToCall } from "./0011-click-to-call.ts";
+import { migration0012CdrCharges } from "./0012-cdr-charges.ts";
 
 /**
  * Every schema migration, in order. Names sort as applied; a released migration is never edited,
@@ -25,4 +26,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0008-background-calls": migration0008BackgroundCalls,
   "0009-billing": migration0009Billing,
   "0011-click-to-call": migration0011ClickToCall,
+  "0012-cdr-charges": migration0012CdrCharges,
 };

@@ -104,4 +104,10 @@ test("click-to-call: the member is called first, then the merchant; they are bri
   const after = (await adminApi(parley, "GET", "/accounts/sponsor-a")).body;
   assert.equal(after?.balance, 500 - expected, "the sponsor paid exactly that");
   assert.equal(after?.reserved, 0, "nothing stays held");
+  await parley.node.sip.calls.cdrs?.drain();
+  const cdr = (await adminApi(parley, "GET", `/cdrs/${done.callId}`)).body;
+  assert.equal(cdr?.service, "click-to-call");
+  assert.equal(cdr?.payer, "sponsor-a", "the CDR names the payer");
+  assert.equal(cdr?.cost, expected, "and the cost");
+  assert.equal(cdr?.currency, "EUR");
 });
