@@ -30,6 +30,7 @@ export async function startBackgroundCallNode(deps: {
   directory: SubscriberDirectory;
   calls: CallControl;
   messaging: TextMessaging;
+  defaultDomain: string;
 }): Promise<BackgroundCallNode | undefined> {
   const c = deps.config.background_call;
   if (!c.enabled) return undefined;
@@ -85,6 +86,7 @@ export async function startBackgroundCallNode(deps: {
       timeZone: c.time_zone,
       offerThreshold: c.offer_after,
       offerWindowSeconds: c.offer_window,
+      defaultDomain: deps.defaultDomain,
       ...(c.amd ? { amd: {} } : {}),
     },
     clock: deps.clock,

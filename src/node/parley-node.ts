@@ -281,6 +281,7 @@ export class ParleyNode {
         directory,
         calls: this.#sip.calls,
         messaging: this.#sip.messaging,
+        defaultDomain: this.#opened.defaultDomain.name,
       });
       const { address, port } = this.httpAddress;
       this.#state = "Running";

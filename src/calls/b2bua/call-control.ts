@@ -202,6 +202,11 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         }
         this.#markBusy(call, result.answered);
         await options.app(call, result.answered);
+      })
+      .catch((error: unknown) => {
+        // A failing service app must not take the node down (an unhandled rejection).
+        call.logger.error({ err: error, service: call.service }, "originated call's service failed");
+        call.hangup(undefined, "NORMAL_TEMPORARY_FAILURE");
       });
     return call;
   }

@@ -63,6 +63,8 @@ export interface BackgroundCallSettings {
   offerThreshold: number;
   /** The window those calls fall in, and how long an offer stays open. */
   offerWindowSeconds: number;
+  /** The domain of bare extensions when the other party gives none (an outside caller's callee). */
+  defaultDomain?: string;
   /** Answering-machine detection on answered attempts; undefined turns it off. */
   amd?: Partial<AmdOptions>;
 }
@@ -264,14 +266,17 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
     const trimmed = id.trim().toLowerCase();
     if (trimmed === "") return undefined;
     if (trimmed.includes("@")) return (await this.#o.findUser(trimmed)) ? trimmed : undefined;
-    const domain = relativeTo?.includes("@") ? relativeTo.slice(relativeTo.indexOf("@") + 1) : undefined;
+    const domain = relativeTo?.includes("@")
+      ? relativeTo.slice(relativeTo.indexOf("@") + 1)
+      : this.#o.settings.defaultDomain;
     if (domain) {
       const user = await this.#o.findUser(`${trimmed}@${domain}`);
       if (user) return `${user.extension}@${user.domain}`.toLowerCase();
     }
     const byNumber = await this.#o.findUser(normalizeNumber(trimmed));
     if (byNumber) return `${byNumber.extension}@${byNumber.domain}`.toLowerCase();
-    return /^\+?[0-9]{3,}$/.test(trimmed) ? normalizeNumber(trimmed) : undefined;
+    const number = normalizeNumber(trimmed);
+    return /^\+?[0-9]{3,}$/.test(number) ? number : undefined;
   }
 
   #target(id: string): DialTarget {
@@ -314,6 +319,8 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
   }
 
   async #save(job: CallbackJob): Promise<void> {
+    // A stopping node keeps the job as last saved; the next start resumes it.
+    if (this.#closed) return;
     await this.#o.store.save(job);
     this.safeEmit("job", job);
   }
@@ -352,10 +359,16 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
       callerId: await this.#callerId(job.caller),
       service: "background-call",
       timeout: this.#o.settings.ringSeconds,
-      app: (session, callee) => this.#calleeAnswered(job.id, session, callee),
+      app: (session, callee) =>
+        this.#calleeAnswered(job.id, session, callee).catch((error: unknown) => {
+          this.#o.logger.error({ err: error, job: job.id }, "background call failed while connecting");
+          session.hangup();
+        }),
       onFailed: (cause) => {
         this.#calls.delete(job.id);
-        void this.#retry(job.id, cause);
+        this.#retry(job.id, cause).catch((error: unknown) =>
+          this.#o.logger.error({ err: error, job: job.id }, "background call retry failed"),
+        );
       },
     });
     this.#calls.set(job.id, call);
@@ -431,10 +444,18 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
         if (isActive(job)) await this.#retry(id, "callee left before the caller answered");
         return;
       }
-      session.stopPlayback(callee);
+      // The callee keeps hearing hold music while the caller hears "on the line"; the bridge stops it.
       await session.play(caller, [prompt("callback-connected")]);
       // Connected as a call from the caller to the callee: recording and other services apply.
-      await session.connect({ caller, callee }, await this.#connectedInfo(job));
+      if (!ended(callee) && !ended(caller)) {
+        await session.connect({ caller, callee }, await this.#connectedInfo(job));
+      }
+      if (ended(callee) || ended(caller)) {
+        // One left while the other heard "on the line": nobody was connected; end the other's call.
+        session.hangup();
+        await this.#retry(id, `${ended(callee) ? "callee" : "caller"} left before the bridge`);
+        return;
+      }
       transition(job, "bridged", this.#o.clock.now(), "bridged");
       await this.#save(job);
       this.#o.logger.info({ job: id }, "background call bridged");
@@ -480,4 +501,9 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
     }
     await this.#save(job);
   }
+}
+
+/** Whether a party hung up (read fresh: `state` changes under awaits). */
+function ended(party: CallParty): boolean {
+  return party.state === "Ended";
 }

@@ -215,9 +215,7 @@ test("the callee answers but the caller does not: the callee hears the hold prom
   assert.ok(end < missed.at + missed.seconds + 1, `Parley hangs up after the prompt (heard ${end} s)`);
 });
 
-test("the callee hangs up while the caller hears the 'connected' prompt: Parley ends the caller's call too, and the job is not bridged", {
-  todo: "BackgroundCallService logs the job bridged and leaves the caller up when the callee left during that prompt",
-}, async (t) => {
+test("the callee hangs up while the caller hears the 'connected' prompt: Parley ends the caller's call too, and the job is not bridged", async (t) => {
   if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
   const parley = await startSipTestNode(
     ["1001", "1002"],
@@ -261,6 +259,12 @@ test("the callee hangs up while the caller hears the 'connected' prompt: Parley 
     "Parley to end the caller's call (nobody is left to talk to)",
     6000,
   );
+  await eventually(
+    async () =>
+      ((await adminApi(parley, "GET", `/background-calls/${id}`)).body?.state as string) === "trying",
+    "the job back to trying",
+  );
   const job = (await adminApi(parley, "GET", `/background-calls/${id}`)).body ?? {};
   assert.notEqual(job.state, "bridged", JSON.stringify(job.log));
+  assert.match(JSON.stringify(job.log), /callee left before the bridge/, "and the log says why");
 });

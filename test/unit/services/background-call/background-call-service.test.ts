@@ -23,6 +23,7 @@ const SETTINGS: BackgroundCallSettings = {
   timeZone: "UTC",
   offerThreshold: 3,
   offerWindowSeconds: 3600,
+  defaultDomain: "example.com",
 };
 
 /** A dialer whose every call fails at once with `cause` (busy by default), counting the attempts. */
@@ -117,6 +118,14 @@ test("limits: one job per pair, maxActivePerUser, blocked callers, unknown calle
   await assert.rejects(svc.begin({ caller: "1002@example.com", callee: "nobody", origin: "api" }), {
     code: "CALLBACK_TARGET",
   });
+  // An outside caller (formatted as people type numbers) naming a bare extension: the user of the
+  // default domain, so that user's blocks apply.
+  await svc.block("1001@example.com", "+1 555 123 0001");
+  await assert.rejects(svc.begin({ caller: "+1 (555) 123-0001", callee: "1001", origin: "api" }), {
+    code: "CALLBACK_BLOCKED",
+  });
+  const outside = await svc.begin({ caller: "+1 555 123 0002", callee: "1001", origin: "api" });
+  assert.deepEqual([outside.caller, outside.callee], ["+15551230002", "1001@example.com"]);
   svc.close();
 });
 
