@@ -79,7 +79,7 @@ test("a background call retries a busy callee, then calls the caller back and br
   assert.equal(cdrs.filter((c) => c.service === "background-call").length, 3, "a CDR per attempt");
 });
 
-test("the stop instruction over the API ends a job; duplicates and blocked pairs are refused", async (t) => {
+test("the stop instruction over the API ends a job, followed over server-sent events; duplicates and blocked pairs are refused", async (t) => {
   const parley = await startSipTestNode(["1001", "1002"], NO_AMD, { features: { backgroundCall: true } });
   t.after(() => parley.stop());
   const started = await adminApi(parley, "POST", "/background-calls", {
@@ -99,7 +99,19 @@ test("the stop instruction over the API ends a job; duplicates and blocked pairs
     async () => ((await adminApi(parley, "GET", `/background-calls/${id}`)).body?.attempts as number) >= 1,
     "an attempt",
   );
+  // Follow it over server-sent events while it is stopped: the stream ends with the final state.
+  const stream = await fetch(`${parley.api}/background-calls/${id}/events`, {
+    headers: { authorization: `Bearer ${parley.adminToken}` },
+  });
+  assert.equal(stream.headers.get("content-type"), "text/event-stream");
+  const streamed = stream.text();
   const stopped = await adminApi(parley, "DELETE", `/background-calls/${id}`);
+  const events = (await streamed)
+    .split("\n\n")
+    .filter((block) => block.startsWith("event: job"))
+    .map((block) => JSON.parse(block.slice(block.indexOf("data: ") + 6)) as { state: string });
+  assert.ok(events.length >= 2, "the job now, then its changes");
+  assert.equal(events.at(-1)?.state, "stopped", "the last event is the final state, then the stream ends");
   assert.equal(stopped.status, 200);
   assert.equal(stopped.body?.state, "stopped");
   assert.equal(stopped.body?.nextAttemptAt, undefined, "no attempt is scheduled after the stop");
