@@ -11,6 +11,7 @@ import type { RecordingSubscriptions, RingbackTones } from "../services/recordin
 import { requireAdminToken, requireToken } from "./plugins/bearer-auth.ts";
 import { installErrorResponses } from "./plugins/error-responses.ts";
 import { installHttpMetrics } from "./plugins/http-metrics.ts";
+import { type PortalOptions, portalRoutes } from "./portal/index.ts";
 import { type BackgroundCallRoutesOptions, backgroundCallRoutes } from "./routes/background-calls.ts";
 import { type CallRecordingControl, callRecordingRoutes } from "./routes/call-recording.ts";
 import { callRoutes } from "./routes/calls.ts";
@@ -54,6 +55,8 @@ export interface HttpServerOptions {
   backgroundCalls?: BackgroundCallRoutesOptions["service"];
   /** The voicemail service and its stores, for the voicemail routes (503 while absent). */
   voicemail?: VoicemailRoutesOptions["voicemail"];
+  /** The click-to-call web portal (pages at /, /login, /merchants …; docs/portal.md); none when absent. */
+  portal?: PortalOptions;
 }
 
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -118,6 +121,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   await app.register(swaggerUi, { routePrefix: "/api/docs" });
 
   healthRoutes(app, { ready: options.ready });
+  if (options.portal) await app.register(portalRoutes, options.portal);
   await app.register(
     async (api) => {
       api.addHook("onRoute", (route) => {

@@ -11,6 +11,7 @@ export { SqlDatabase, type SqlDatabaseOptions, type StorageBackend } from "./sql
 export { SqlDomainStore } from "./sql-domain-store.ts";
 export { SqlMerchantStore } from "./sql-merchant-store.ts";
 export { SqlOutboxStore } from "./sql-outbox-store.ts";
+export { SqlPortalSessionStore } from "./sql-portal-session-store.ts";
 export { SqlRecordingAuditLog } from "./sql-recording-audit-log.ts";
 export { SqlRecordingStore, SqlRecordingSubscriptions } from "./sql-recording-store.ts";
 export { SqlUserStore } from "./sql-user-store.ts";

@@ -4,6 +4,7 @@
  * text), and integer 0/1 flags.
  */
 import type { BillingTables } from "./billing-tables.ts";
+import type { PortalTables } from "./portal-tables.ts";
 
 export interface RecordingRow {
   id: string;
@@ -46,7 +47,7 @@ export interface RecordingAuditRow {
   outcome: string;
 }
 
-export interface Tables extends BillingTables {
+export interface Tables extends BillingTables, PortalTables {
   recordings: RecordingRow;
   recording_audit: RecordingAuditRow;
   recording_subscriptions: RecordingSubscriptionRow;

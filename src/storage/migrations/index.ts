@@ -8,6 +8,7 @@ import { migration0006RecordingLocation } from "./0006-recording-location.ts";
 import { migration0007Voicemail } from "./0007-voicemail.ts";
 import { migration0008BackgroundCalls } from "./0008-background-calls.ts";
 import { migration0009Billing } from "./0009-billing.ts";
+import { migration0010Portal } from "./0010-portal.ts";
 import { migration0011ClickToCall } from "./0011-click-to-call.ts";
 import { migration0012CdrCharges } from "./0012-cdr-charges.ts";
 
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0007-voicemail": migration0007Voicemail,
   "0008-background-calls": migration0008BackgroundCalls,
   "0009-billing": migration0009Billing,
+  "0010-portal": migration0010Portal,
   "0011-click-to-call": migration0011ClickToCall,
   "0012-cdr-charges": migration0012CdrCharges,
 };

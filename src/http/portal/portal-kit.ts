@@ -1,0 +1,63 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Clock } from "../../kernel/clock.ts";
+import type { LoginThrottle } from "./login-throttle.ts";
+import type { PortalAccess } from "./portal-access.ts";
+import type { PortalSessions } from "./portal-sessions.ts";
+import type {
+  PortalBalances,
+  PortalClickToCall,
+  PortalDirectory,
+  PortalMerchants,
+  PortalSessionStore,
+} from "./ports.ts";
+import type { AssetUrls, PageContext } from "./views/layout.ts";
+
+/** What node/ passes to the portal (HttpServerOptions.portal). */
+export interface PortalOptions {
+  /** Session expiry, login rate limits and the event stream's keep-alive run on this clock. */
+  clock: Clock;
+  directory: PortalDirectory;
+  sessions: PortalSessionStore;
+  merchants: PortalMerchants;
+  /** The click-to-call service once it runs (the call pages answer 503 before). */
+  clickToCall: () => PortalClickToCall | undefined;
+  balances: PortalBalances;
+  /** Users (extension@domain) with the admin role. */
+  adminUsers?: readonly string[];
+  /** Default 30 minutes. */
+  sessionIdleSeconds?: number;
+  /** Default 12 hours. */
+  sessionLifetimeSeconds?: number;
+  /** Failed logins allowed per account and per address within the window; default 5. */
+  loginMaxFailures?: number;
+  /** Default 15 minutes. */
+  loginWindowSeconds?: number;
+}
+
+/** What the portal's route modules share. */
+export interface PortalKit {
+  options: PortalOptions;
+  sessions: PortalSessions;
+  access: PortalAccess;
+  throttle: LoginThrottle;
+  assets: AssetUrls;
+  /** Sends a whole HTML page with its status. */
+  send(reply: FastifyReply, status: number, body: string): FastifyReply;
+  /** The context every page is rendered with. */
+  context(request: FastifyRequest): PageContext;
+  /** Sends an error page. */
+  fail(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    heading: string,
+    message: string,
+  ): FastifyReply;
+}
+
+/** `extension@domain` split at its last @; an account without @ is in the default domain. */
+export function splitAccount(account: string): { extension: string; domain?: string } {
+  const at = account.lastIndexOf("@");
+  if (at < 0) return { extension: account };
+  return { extension: account.slice(0, at), domain: account.slice(at + 1).toLowerCase() };
+}
