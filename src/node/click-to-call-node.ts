@@ -1,5 +1,6 @@
 import { CreditControl } from "../billing/index.ts";
 import type { CallControl, CdrStore } from "../calls/index.ts";
+import type { Config } from "../config/index.ts";
 import type { SubscriberDirectory } from "../directory/index.ts";
 import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
@@ -14,6 +15,7 @@ export interface ClickToCallNode {
 
 /** Builds service 4 on the node: accounts and rate plans (billing) and merchants in SQL, calls through call control. */
 export function startClickToCallNode(deps: {
+  config: Config;
   clock: Clock;
   logger: Logger;
   database: SqlDatabase;
@@ -48,10 +50,10 @@ export function startClickToCallNode(deps: {
     ...(deps.cdrs
       ? { recordCharge: (callId, charge) => (deps.cdrs as CdrStore).updateCall(callId, charge) }
       : {}),
-    memberRingSeconds: 30,
-    merchantRingSeconds: 30,
-    maxCallSeconds: 3600,
-    warningSeconds: 60,
+    memberRingSeconds: deps.config.click_to_call.member_ring_seconds,
+    merchantRingSeconds: deps.config.click_to_call.merchant_ring_seconds,
+    maxCallSeconds: deps.config.click_to_call.max_call_seconds,
+    warningSeconds: deps.config.click_to_call.warning_seconds,
     clock: deps.clock,
     logger: deps.logger.child({ service: "click-to-call" }),
   });

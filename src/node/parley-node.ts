@@ -266,6 +266,7 @@ export class ParleyNode {
         messageWaiting: this.#sip.messageWaiting,
       });
       this.#clickToCall = startClickToCallNode({
+        config,
         clock: this.clock,
         logger,
         database,

@@ -8,6 +8,7 @@ export type ClickCallStep =
   | "member-answered"
   | "calling-merchant"
   | "connected"
+  | "warning"
   | "ended"
   | "refused"
   | "failed";

@@ -291,9 +291,10 @@ export class ClickToCallService extends TypedEmitter<ClickToCallEvents> {
     const warnAt = max - this.#o.warningSeconds * 1000;
     const timers: TimerHandle[] = [];
     const beep: CallPlayItem[] = [{ kind: "tone", tone: "beep", maxMs: 400 }];
-    if (warnAt > 0) {
+    if (this.#o.warningSeconds > 0 && warnAt > 0) {
       timers.push(
         this.#o.clock.setTimer(warnAt, () => {
+          this.#step(click, "warning", `${this.#o.warningSeconds} s of paid time left`);
           void session.play(a, beep);
           void session.play(b, beep);
         }),
