@@ -39,6 +39,7 @@ export type PortalClickStep =
   | "member-answered"
   | "calling-merchant"
   | "connected"
+  | "warning"
   | "ended"
   | "refused"
   | "failed";

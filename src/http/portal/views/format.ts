@@ -6,6 +6,7 @@ export const STEP_LABELS: Readonly<Record<PortalClickStep, string>> = {
   "member-answered": "You answered",
   "calling-merchant": "Calling the merchant",
   connected: "Connected",
+  warning: "Time almost up",
   ended: "Ended",
   refused: "Refused",
   failed: "Failed",
