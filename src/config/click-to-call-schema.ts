@@ -33,3 +33,30 @@ export const ClickToCallSection = section(
   },
   "Click-to-call (service 4): calls, limits and the warning before the balance runs out.",
 );
+
+/** The web portal (click-to-call pages) served on the HTTP listener. */
+export const PortalSection = section(
+  {
+    enabled: Type.Boolean({
+      default: true,
+      description: "Whether the portal pages (/login, /merchants …) are served.",
+    }),
+    admin_users: Type.Array(Type.String({ pattern: "^[^@\\s]+@[^@\\s]+$" }), {
+      default: [],
+      description: "Users (extension@domain) with the portal's admin role.",
+    }),
+    session_idle_seconds: Type.Integer({
+      minimum: 60,
+      maximum: 86_400,
+      default: 1800,
+      description: "A portal session ends after this long without a request.",
+    }),
+    session_lifetime_seconds: Type.Integer({
+      minimum: 300,
+      maximum: 30 * 86_400,
+      default: 43_200,
+      description: "A portal session ends this long after login, however active.",
+    }),
+  },
+  "The web portal: members log in with their web password to call merchants.",
+);

@@ -1,6 +1,6 @@
 import Type, { type Static } from "typebox";
 import { BackgroundCallSection } from "./background-call-schema.ts";
-import { ClickToCallSection } from "./click-to-call-schema.ts";
+import { ClickToCallSection, PortalSection } from "./click-to-call-schema.ts";
 import { Host, Port, section } from "./schema-parts.ts";
 import { ImapSection, SmtpSection, VoicemailSection } from "./voicemail-schema.ts";
 
@@ -449,6 +449,7 @@ export const ConfigSchema = Type.Object(
     voicemail: VoicemailSection,
     background_call: BackgroundCallSection,
     click_to_call: ClickToCallSection,
+    portal: PortalSection,
     imap: ImapSection,
     smtp: SmtpSection,
   },

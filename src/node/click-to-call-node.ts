@@ -1,11 +1,11 @@
-import { CreditControl } from "../billing/index.ts";
+import type { CreditControl } from "../billing/index.ts";
 import type { CallControl, CdrStore } from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
 import type { SubscriberDirectory } from "../directory/index.ts";
 import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { ClickToCallService, type MerchantStore } from "../services/click-to-call/index.ts";
-import { SqlAccountStore, type SqlDatabase, SqlMerchantStore } from "../storage/index.ts";
+import type { SqlDatabase } from "../storage/index.ts";
 
 export interface ClickToCallNode {
   service: ClickToCallService;
@@ -22,12 +22,11 @@ export function startClickToCallNode(deps: {
   directory: SubscriberDirectory;
   calls: CallControl;
   cdrs?: CdrStore;
+  /** Made before the HTTP server, which serves them in the portal. */
+  credit: CreditControl;
+  merchants: MerchantStore;
 }): ClickToCallNode {
-  const credit = new CreditControl({
-    store: new SqlAccountStore(deps.database.db),
-    now: () => deps.clock.now(),
-  });
-  const merchants = new SqlMerchantStore(deps.database.db);
+  const { credit, merchants } = deps;
   const service = new ClickToCallService({
     merchants,
     credit,

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
+import { CreditControl } from "../billing/index.ts";
 import type { CdrStore } from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
 import { buildHttpServer } from "../http/index.ts";
@@ -21,7 +22,10 @@ import {
   LocalRecordingFiles,
   loadS3RecordingFiles,
   type S3RecordingFiles,
+  SqlAccountStore,
   SqlCdrStore,
+  SqlMerchantStore,
+  SqlPortalSessionStore,
   SqlRecordingAuditLog,
   SqlRecordingStore,
   SqlRecordingSubscriptions,
@@ -151,6 +155,12 @@ export class ParleyNode {
       // Calls that were in progress when the process last died get their records closed now.
       const interrupted = await cdrs.completeInterrupted();
       if (interrupted > 0) logger.warn({ calls: interrupted }, "call records of interrupted calls completed");
+      // Click-to-call's stores exist before the HTTP server: the portal serves them.
+      const credit = new CreditControl({
+        store: new SqlAccountStore(database.db),
+        now: () => this.clock.now(),
+      });
+      const merchants = new SqlMerchantStore(database.db);
       this.#http = await buildHttpServer({
         logger,
         metrics: this.metrics,
@@ -175,6 +185,28 @@ export class ParleyNode {
         }),
         backgroundCalls: () => this.#backgroundCalls?.service,
         clickToCall: () => this.#clickToCall,
+        ...(config.portal.enabled
+          ? {
+              portal: {
+                clock: this.clock,
+                directory,
+                sessions: new SqlPortalSessionStore(database.db),
+                merchants,
+                clickToCall: () => this.#clickToCall?.service,
+                balances: {
+                  balance: async (user: string) => {
+                    const account = await credit.account(`member:${user}`).catch(() => undefined);
+                    return (
+                      account && { amount: account.balance - account.reserved, currency: account.currency }
+                    );
+                  },
+                },
+                adminUsers: config.portal.admin_users,
+                sessionIdleSeconds: config.portal.session_idle_seconds,
+                sessionLifetimeSeconds: config.portal.session_lifetime_seconds,
+              },
+            }
+          : {}),
         voicemail: () =>
           this.#voicemail && {
             service: this.#voicemail.service,
@@ -273,6 +305,8 @@ export class ParleyNode {
         directory,
         calls: this.#sip.calls,
         cdrs,
+        credit,
+        merchants,
       });
       this.#backgroundCalls = await startBackgroundCallNode({
         config,
