@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { chromium } from "playwright-core";
+import { rate } from "../../../src/billing/index.ts";
+import { BARESIP_HOW_TO_GET, BaresipPhone, HAS_BARESIP } from "../../support/baresip.ts";
+import { eventually } from "../../support/call-peers.ts";
+import { CHROMIUM_HOW_TO_GET, CHROMIUM_PATH, HAS_CHROMIUM } from "../../support/chromium.ts";
+import { missingPeer } from "../../support/peers.ts";
+import { startSipTestNode } from "../../support/sip-node.ts";
+import { adminApi } from "../../support/voicemail.ts";
+
+const PLAN = {
+  name: "standard",
+  currency: "EUR",
+  rates: [{ prefix: "", perMinuteMicros: 6_000_000, connectionFee: 2, firstIncrement: 1, nextIncrement: 1 }],
+};
+
+test("a member logs in, calls a merchant from the portal on a second phone; baresip phones answer; the page reaches connected then ended; the member pays exactly the rated cost and the CDR says so", async (t) => {
+  if (!HAS_CHROMIUM) return missingPeer(t, "Chromium", CHROMIUM_HOW_TO_GET);
+  if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
+  const parley = await startSipTestNode(["1001", "1002", "1003"]);
+  t.after(() => parley.stop());
+  const phones: Record<string, BaresipPhone> = {};
+  for (const [extension, toneHz] of [
+    ["1002", 2000],
+    ["1003", 1000],
+  ] as const) {
+    const phone = await BaresipPhone.start({
+      extension,
+      password: `pw-${extension}`,
+      registrar: parley.target,
+      toneHz,
+      autoAnswer: true,
+      seconds: 60,
+    });
+    t.after(() => phone.kill());
+    await eventually(
+      () => parley.node.sip.location.lookup(`sip:${extension}@parley.test`).length === 1,
+      `${extension} to register`,
+    );
+    phones[extension] = phone;
+  }
+  assert.equal((await adminApi(parley, "PUT", "/rate-plans/standard", PLAN)).status, 200);
+  const account = {
+    id: "member:1001@parley.test",
+    kind: "member",
+    currency: "EUR",
+    owner: "1001@parley.test",
+  };
+  assert.equal((await adminApi(parley, "POST", "/accounts", account)).status, 201);
+  assert.equal(
+    (await adminApi(parley, "POST", `/accounts/${account.id}/top-ups`, { amount: 500 })).status,
+    200,
+  );
+  const merchant = {
+    id: "pizza",
+    name: "Pizza Roma",
+    description: "Delivery until midnight",
+    category: "food",
+    numbers: [{ label: "Orders", number: "1002" }],
+    payer: { kind: "member" },
+    planId: "standard",
+  };
+  assert.equal((await adminApi(parley, "PUT", "/merchants/pizza", merchant)).status, 200);
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const base = parley.api.replace(/\/api\/v1$/, "");
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Account").fill("1001");
+  await page.getByLabel("Password").fill("web-1001");
+  await Promise.all([
+    page.waitForURL(`${base}/merchants`),
+    page.getByRole("button", { name: /Log in/ }).click(),
+  ]);
+  await page.getByRole("link", { name: "Pizza Roma" }).click();
+  await page.getByRole("link", { name: "Call Pizza Roma Orders" }).click();
+  const own = page.getByLabel("Your phone number");
+  assert.equal(await own.inputValue(), "1001", "the member's own number is pre-filled");
+  await own.fill("1003");
+  await page.getByRole("button", { name: "Call me now" }).click();
+  await page.waitForURL(/\/calls\/K[0-9a-f]+$/);
+  const id = new URL(page.url()).pathname.split("/").pop() as string;
+  await page.locator('#steps li[data-step="connected"]').waitFor({ timeout: 20_000 });
+  // The merchant hangs up after a moment of talk.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal((await phones["1002"]?.command("hangup"))?.ok, true);
+  await page.locator('#steps li[data-step="ended"]').waitFor({ timeout: 15_000 });
+
+  const click = (await adminApi(parley, "GET", `/click-to-call/${id}`)).body ?? {};
+  assert.equal(click.memberNumber, "1003", "the member's second phone was called");
+  const expected = rate({ id: "standard", ...PLAN }, "1002", click.durationSeconds as number).cost;
+  assert.equal(click.cost, expected);
+  await page.getByText(new RegExp(`cost €${(expected / 100).toFixed(2)}`)).waitFor();
+  const after = (await adminApi(parley, "GET", `/accounts/${account.id}`)).body;
+  assert.equal(after?.balance, 500 - expected, "the member's balance dropped by exactly the rated cost");
+  await parley.node.sip.calls.cdrs?.drain();
+  const cdr = (await adminApi(parley, "GET", `/cdrs/${click.callId}`)).body;
+  assert.deepEqual([cdr?.payer, cdr?.cost, cdr?.service], [account.id, expected, "click-to-call"]);
+});
