@@ -64,6 +64,17 @@ const MerchantBody = Type.Object(
       { minItems: 1, maxItems: 20 },
     ),
     payer: Payer,
+    campaigns: Type.Optional(
+      Type.Array(
+        Type.Object({
+          id: Type.String({ minLength: 1 }),
+          payer: Payer,
+          from: Type.Optional(Type.Integer({ description: "Epoch ms when the campaign starts" })),
+          until: Type.Optional(Type.Integer({ description: "Epoch ms when it ends" })),
+        }),
+        { description: "Sponsored periods: the first running campaign's payer pays, ahead of `payer`." },
+      ),
+    ),
     planId: Type.String({ minLength: 1 }),
     owner: Type.Optional(Type.String()),
     widgetOrigins: Type.Array(Type.String(), { default: [] }),

@@ -192,7 +192,12 @@ export class ClickToCallService extends TypedEmitter<ClickToCallEvents> {
   }
 
   #payer(merchant: Merchant, member: string | undefined): string {
-    if (merchant.payer.kind !== "member") return merchant.payer.accountId;
+    const now = this.#o.clock.now();
+    const campaign = merchant.campaigns?.find(
+      (c) => (c.from === undefined || c.from <= now) && (c.until === undefined || now < c.until),
+    );
+    const rule = campaign?.payer ?? merchant.payer;
+    if (rule.kind !== "member") return rule.accountId;
     if (!member)
       throw new ClickToCallRefused(
         "CLICK_PAYER",

@@ -19,6 +19,7 @@ export {
 export {
   MemoryMerchantStore,
   type Merchant,
+  type MerchantCampaign,
   type MerchantNumber,
   type MerchantQuery,
   type MerchantStore,

@@ -9,6 +9,20 @@ export type PayerRule =
   | { kind: "merchant"; accountId: string }
   | { kind: "sponsor"; accountId: string };
 
+/**
+ * A campaign: for a while, someone else (an advertiser) pays for calls to the merchant. The first
+ * campaign running at the moment of the click decides the payer; outside every campaign the
+ * merchant's own payer rule does.
+ */
+export interface MerchantCampaign {
+  id: string;
+  payer: PayerRule;
+  /** Epoch ms; absent: from the start. */
+  from?: number;
+  /** Epoch ms; absent: open-ended. */
+  until?: number;
+}
+
 export interface MerchantNumber {
   /** The button's text ("Sales", "Support"). */
   label: string;
@@ -23,6 +37,8 @@ export interface Merchant {
   category: string;
   numbers: MerchantNumber[];
   payer: PayerRule;
+  /** Payers for a while (sponsored periods), ahead of `payer`. */
+  campaigns?: MerchantCampaign[];
   /** The rate plan calls to this merchant are rated by. */
   planId: string;
   /** The portal user (extension@domain) who manages this merchant, if any (role merchant). */

@@ -143,3 +143,55 @@ test("20 simultaneous click-to-calls against one sponsor balance: some are refus
     "the balance is the top-up less the charges",
   );
 });
+
+test("a running campaign's sponsor pays instead of the merchant's own payer; outside it the merchant's payer does", async (t) => {
+  const parley = await startSipTestNode(["1001", "1002"]);
+  t.after(() => parley.stop());
+  await setUp(t, parley, 100, 60_000_000);
+  const opened = await adminApi(parley, "POST", "/accounts", {
+    id: "brand",
+    kind: "sponsor",
+    currency: "EUR",
+    owner: "brand",
+  });
+  assert.equal(opened.status, 201);
+  assert.equal((await adminApi(parley, "POST", "/accounts/brand/top-ups", { amount: 100 })).status, 200);
+  const now = Date.now();
+  const merchant = (await adminApi(parley, "GET", "/merchants?search=Shop")).body?.merchants as Array<
+    Record<string, unknown>
+  >;
+  const campaigns = [
+    { id: "last-month", payer: { kind: "sponsor", accountId: "nobody" }, until: now - 86_400_000 },
+    {
+      id: "this-week",
+      payer: { kind: "sponsor", accountId: "brand" },
+      from: now - 3_600_000,
+      until: now + 3_600_000,
+    },
+  ];
+  assert.equal((await adminApi(parley, "PUT", "/merchants/shop", { ...merchant[0], campaigns })).status, 200);
+  const during = await adminApi(parley, "POST", "/click-to-call", {
+    merchantId: "shop",
+    memberNumber: "1001",
+  });
+  assert.equal(during.status, 201, JSON.stringify(during.body));
+  assert.equal(during.body?.payerAccount, "brand", "the running campaign's sponsor pays");
+  for (const call of parley.node.sip.calls.calls) call.hangup(undefined, "NORMAL_CLEARING");
+  await eventually(
+    async () =>
+      ["ended", "failed"].includes(
+        (await adminApi(parley, "GET", `/click-to-call/${during.body?.id}`)).body?.step as string,
+      ),
+    "the first call over",
+  );
+  assert.equal(
+    (await adminApi(parley, "PUT", "/merchants/shop", { ...merchant[0], campaigns: campaigns.slice(0, 1) }))
+      .status,
+    200,
+  );
+  const after = await adminApi(parley, "POST", "/click-to-call", {
+    merchantId: "shop",
+    memberNumber: "1001",
+  });
+  assert.equal(after.body?.payerAccount, "sponsor", "no campaign running: the merchant's payer");
+});
