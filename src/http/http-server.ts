@@ -24,6 +24,7 @@ import { type RegistrationRoutesOptions, registrationRoutes } from "./routes/reg
 import { userRecordingRoutes } from "./routes/user-recording.ts";
 import { userRoutes } from "./routes/users.ts";
 import { type VoicemailRoutesOptions, voicemailRoutes } from "./routes/voicemail.ts";
+import { type WidgetOptions, widgetRoutes } from "./widget/index.ts";
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -57,6 +58,8 @@ export interface HttpServerOptions {
   voicemail?: VoicemailRoutesOptions["voicemail"];
   /** The click-to-call web portal (pages at /, /login, /merchants …; docs/portal.md); none when absent. */
   portal?: PortalOptions;
+  /** The embeddable click-to-call widget (/widget/parley-call.js, /widget/calls; docs/click-to-call.md); none when absent. */
+  widget?: WidgetOptions;
 }
 
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -122,6 +125,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   healthRoutes(app, { ready: options.ready });
   if (options.portal) await app.register(portalRoutes, options.portal);
+  if (options.widget) await app.register(widgetRoutes, options.widget);
   await app.register(
     async (api) => {
       api.addHook("onRoute", (route) => {

@@ -185,6 +185,7 @@ export class ParleyNode {
         }),
         backgroundCalls: () => this.#backgroundCalls?.service,
         clickToCall: () => this.#clickToCall,
+        widget: { clock: this.clock, merchants, clickToCall: () => this.#clickToCall?.service },
         ...(config.portal.enabled
           ? {
               portal: {

@@ -64,4 +64,14 @@ export class SqlMerchantStore implements MerchantStore {
       .execute();
     return rows.map((row) => row.category);
   }
+
+  /**
+   * A scan of the active merchants (the key lives inside the JSON, so no migration); the directory
+   * is small and the widget's calls are rate-limited, so this stays cheap.
+   */
+  async byWidgetKey(key: string): Promise<Merchant | undefined> {
+    if (key === "") return undefined;
+    const rows = await this.#db.selectFrom("merchants").select("merchant").where("active", "=", 1).execute();
+    return rows.map((row) => JSON.parse(row.merchant) as Merchant).find((m) => m.widgetKey === key);
+  }
 }

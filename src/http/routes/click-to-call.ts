@@ -78,6 +78,12 @@ const MerchantBody = Type.Object(
     planId: Type.String({ minLength: 1 }),
     owner: Type.Optional(Type.String()),
     widgetOrigins: Type.Array(Type.String(), { default: [] }),
+    widgetKey: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9_-]{16,128}$",
+        description: "The embeddable widget's merchant key (public, in the embed code); no key, no widget",
+      }),
+    ),
     active: Type.Boolean({ default: true }),
   },
   { additionalProperties: false },

@@ -45,6 +45,12 @@ export interface Merchant {
   owner?: string;
   /** Origins allowed to embed this merchant's call button (the widget). */
   widgetOrigins: string[];
+  /**
+   * The widget's merchant key: names this merchant in the embed code on the merchant's own site
+   * (public, not an admin secret; what it may do is bounded by `widgetOrigins` and the widget's
+   * rate limits). No key, no widget.
+   */
+  widgetKey?: string;
   active: boolean;
 }
 
@@ -65,6 +71,8 @@ export interface MerchantStore {
   remove(id: string): Promise<boolean>;
   /** Categories of active merchants, sorted. */
   categories(): Promise<string[]>;
+  /** The active merchant whose widget key this is (the embeddable widget's look-up). */
+  byWidgetKey(key: string): Promise<Merchant | undefined>;
 }
 
 const matches = (m: Merchant, q: MerchantQuery) => {
@@ -106,5 +114,11 @@ export class MemoryMerchantStore implements MerchantStore {
 
   async categories(): Promise<string[]> {
     return [...new Set([...this.#merchants.values()].filter((m) => m.active).map((m) => m.category))].sort();
+  }
+
+  async byWidgetKey(key: string): Promise<Merchant | undefined> {
+    if (key === "") return undefined;
+    const found = [...this.#merchants.values()].find((m) => m.active && m.widgetKey === key);
+    return found && structuredClone(found);
   }
 }
