@@ -195,3 +195,44 @@ test("a running campaign's sponsor pays instead of the merchant's own payer; out
   });
   assert.equal(after.body?.payerAccount, "sponsor", "no campaign running: the merchant's payer");
 });
+
+test("a member who does not answer: no merchant call is made; a merchant who does not answer: the member hears a prompt and the call ends; nothing is charged", async (t) => {
+  const parley = await startSipTestNode(["1001", "1002"]);
+  t.after(() => parley.stop());
+  const [member, merchantPhone] = await setUp(t, parley, 100, 60_000_000);
+  assert.ok(member && merchantPhone);
+  const place = async () => {
+    const placed = await adminApi(parley, "POST", "/click-to-call", {
+      merchantId: "shop",
+      memberNumber: "1001",
+    });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const id = placed.body?.id as string;
+    await eventually(
+      async () => (await adminApi(parley, "GET", `/click-to-call/${id}`)).body?.step === "failed",
+      "the click-to-call to fail",
+      15_000,
+    );
+    await eventually(() => parley.node.sip.calls.calls.length === 0, "every leg gone", 15_000);
+    return (await adminApi(parley, "GET", `/click-to-call/${id}`)).body ?? {};
+  };
+  member.mode = 486;
+  const unanswered = await place();
+  assert.deepEqual(
+    (unanswered.events as Array<{ step: string }>).map((e) => e.step),
+    ["checking", "calling-member", "failed"],
+  );
+  assert.equal(merchantPhone.answered.length, 0, "the merchant's phone was never called");
+
+  member.mode = "answer";
+  merchantPhone.mode = 486;
+  const merchantBusy = await place();
+  assert.deepEqual(
+    (merchantBusy.events as Array<{ step: string }>).map((e) => e.step),
+    ["checking", "calling-member", "member-answered", "calling-merchant", "failed"],
+  );
+  assert.match(JSON.stringify(merchantBusy.events), /Shop did not answer/);
+  assert.ok(member.answered[0]?.terminated, "Parley ended the member's call after the prompt");
+  const account = (await adminApi(parley, "GET", "/accounts/sponsor")).body;
+  assert.deepEqual([account?.balance, account?.reserved], [100, 0], "nothing charged, nothing held");
+});
