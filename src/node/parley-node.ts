@@ -156,8 +156,9 @@ export class ParleyNode {
       const interrupted = await cdrs.completeInterrupted();
       if (interrupted > 0) logger.warn({ calls: interrupted }, "call records of interrupted calls completed");
       // Click-to-call's stores exist before the HTTP server: the portal serves them.
+      const accountStore = new SqlAccountStore(database.db);
       const credit = new CreditControl({
-        store: new SqlAccountStore(database.db),
+        store: accountStore,
         now: () => this.clock.now(),
       });
       const merchants = new SqlMerchantStore(database.db);
@@ -203,6 +204,43 @@ export class ParleyNode {
                   },
                 },
                 adminUsers: config.portal.admin_users,
+                admin: {
+                  accounts: (query) => accountStore.listAccounts(query),
+                  account: (id) => credit.account(id),
+                  openAccount: (input) => credit.openAccount(input),
+                  topUp: (id, input) => credit.topUp(id, input),
+                  ledger: (id, query) => credit.ledger(id, query),
+                  plans: () => accountStore.listPlans(),
+                  plan: (id) => credit.plan(id),
+                  savePlan: (plan) => credit.savePlan(plan),
+                  merchants: (query) => merchants.list(query),
+                  merchant: (id) => merchants.get(id),
+                  saveMerchant: (merchant) => merchants.save(merchant),
+                  listUsers: (query) => directory.listUsers(query),
+                  listDomains: () => directory.listDomains(),
+                  callsInProgress: async () => {
+                    const control = this.#sip?.calls;
+                    if (!control) return undefined;
+                    return Promise.all(
+                      control.calls.map(async (call) => {
+                        const record = await cdrs.get(call.id).catch(() => undefined);
+                        return {
+                          id: call.id,
+                          service: call.service,
+                          from: call.from.uri.toString(),
+                          dialled: call.dialled,
+                          parties: call.parties.map((leg) => ({
+                            id: leg.id,
+                            direction: leg.direction,
+                            state: leg.state,
+                          })),
+                          ...(record && { startedAt: record.startedAt }),
+                        };
+                      }),
+                    );
+                  },
+                  cdrs: (query) => cdrs.list(query),
+                },
                 sessionIdleSeconds: config.portal.session_idle_seconds,
                 sessionLifetimeSeconds: config.portal.session_lifetime_seconds,
               },

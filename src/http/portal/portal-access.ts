@@ -66,6 +66,11 @@ export class PortalAccess {
     };
   }
 
+  /** Whether the user is listed as an admin (no store lookup). */
+  isAdmin(user: string): boolean {
+    return this.#admins.has(user.toLowerCase());
+  }
+
   /** A click-to-call is seen by the member who placed it and by admins. */
   canSeeCall(viewer: PortalViewer, call: PortalClickCall): boolean {
     return (
@@ -75,7 +80,7 @@ export class PortalAccess {
 
   #listedRoles(user: string): Set<PortalRole> {
     const roles = new Set<PortalRole>(["member"]);
-    if (this.#admins.has(user.toLowerCase())) roles.add("admin");
+    if (this.isAdmin(user)) roles.add("admin");
     return roles;
   }
 

@@ -4,6 +4,7 @@ import type { LoginThrottle } from "./login-throttle.ts";
 import type { PortalAccess } from "./portal-access.ts";
 import type { PortalSessions } from "./portal-sessions.ts";
 import type {
+  PortalAdmin,
   PortalBalances,
   PortalClickToCall,
   PortalDirectory,
@@ -24,6 +25,8 @@ export interface PortalOptions {
   balances: PortalBalances;
   /** Users (extension@domain) with the admin role. */
   adminUsers?: readonly string[];
+  /** Billing, merchants, users and calls for the admin pages (and merchants' balances on /merchant); those pages answer 503 without it. */
+  admin?: PortalAdmin;
   /** Default 30 minutes. */
   sessionIdleSeconds?: number;
   /** Default 12 hours. */

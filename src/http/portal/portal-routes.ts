@@ -3,6 +3,8 @@ import formbody from "@fastify/formbody";
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { isParleyError } from "../../kernel/parley-error.ts";
 import { HTTP_STATUS_BY_CODE } from "../errors.ts";
+import { adminRoutes } from "./admin/admin-routes.ts";
+import { ownerRoutes } from "./admin/owner-routes.ts";
 import { CSRF_FIELD, csrfFailure, STATE_CHANGING } from "./csrf.ts";
 import { LoginThrottle } from "./login-throttle.ts";
 import { PortalAccess } from "./portal-access.ts";
@@ -61,6 +63,7 @@ export const portalRoutes: FastifyPluginAsync<PortalOptions> = async (app, optio
     assets: assetUrls(assets),
     user: request.portalSession?.user ?? null,
     csrfToken: request.portalSession?.csrfToken,
+    admin: request.portalSession?.user ? access.isAdmin(request.portalSession.user) : false,
   });
   const send = (reply: FastifyReply, status: number, body: string) =>
     reply.status(status).header("cache-control", "no-store").type("text/html; charset=utf-8").send(body);
@@ -137,4 +140,6 @@ export const portalRoutes: FastifyPluginAsync<PortalOptions> = async (app, optio
   loginRoutes(app, kit);
   directoryRoutes(app, kit);
   callRoutes(app, kit);
+  adminRoutes(app, kit);
+  ownerRoutes(app, kit);
 };

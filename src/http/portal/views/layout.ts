@@ -13,6 +13,8 @@ export interface PageContext {
   user: string | null;
   /** The session's CSRF token, for forms (the logout button included). */
   csrfToken: string | undefined;
+  /** Whether the user has the admin role (the navigation links the admin pages). */
+  admin?: boolean;
 }
 
 export interface PageOptions {
@@ -20,7 +22,7 @@ export interface PageOptions {
   /** Extra elements for <head> (a script, a no-JS refresh). */
   head?: HtmlValue;
   /** Marks the current navigation link. */
-  section?: "merchants" | "account";
+  section?: "merchants" | "account" | "admin" | "merchant";
 }
 
 /** A hidden CSRF field for a form. */
@@ -42,6 +44,7 @@ export function page(context: PageContext, options: PageOptions, body: SafeHtml)
   <ul>
     <li><a href="/merchants"${current("merchants")}>Merchants</a></li>
     <li><a href="/account"${current("account")}>Account</a></li>
+    ${context.admin ? html`<li><a href="/admin"${current("admin")}>Admin</a></li>` : ""}
     <li>
       <form method="post" action="/logout" class="inline">
         ${csrfField(context)}

@@ -70,6 +70,8 @@ export function accountPage(context: PageContext, view: AccountView): string {
   <dt>Roles</dt><dd>${view.roles.join(", ")}</dd>
   <dt>Phone numbers</dt><dd>${view.phoneNumbers.length > 0 ? view.phoneNumbers.join(", ") : "none"}</dd>
   <dt>Balance</dt><dd id="balance">${view.balance ?? "No prepaid account"}</dd>
-</dl>`,
+</dl>
+${view.roles.includes("merchant") ? html`<p><a href="/merchant">Your merchants</a></p>` : ""}
+${view.roles.includes("admin") ? html`<p><a href="/admin">Administration</a></p>` : ""}`,
   );
 }
