@@ -241,6 +241,11 @@ export class ParleyNode {
                   },
                   cdrs: (query) => cdrs.list(query),
                 },
+                recording: { subscriptions: new SqlRecordingSubscriptions(database.db), directory },
+                // Voicemail and background calls start after the HTTP server: read when a page asks.
+                voicemail: () => this.#voicemail,
+                backgroundCalls: () => this.#backgroundCalls?.service,
+                callHistory: cdrs,
                 sessionIdleSeconds: config.portal.session_idle_seconds,
                 sessionLifetimeSeconds: config.portal.session_lifetime_seconds,
               },

@@ -11,6 +11,12 @@ import type {
   PortalMerchants,
   PortalSessionStore,
 } from "./ports.ts";
+import type {
+  PortalBackgroundCalls,
+  PortalCallHistory,
+  PortalRecording,
+  PortalVoicemail,
+} from "./services/service-ports.ts";
 import type { AssetUrls, PageContext } from "./views/layout.ts";
 
 /** What node/ passes to the portal (HttpServerOptions.portal). */
@@ -27,6 +33,14 @@ export interface PortalOptions {
   adminUsers?: readonly string[];
   /** Billing, merchants, users and calls for the admin pages (and merchants' balances on /merchant); those pages answer 503 without it. */
   admin?: PortalAdmin;
+  /** Recording subscriptions and feature flags (the /recording pages answer 503 without them). */
+  recording?: PortalRecording;
+  /** Voicemail once it runs (the /voicemail pages answer 503 while undefined). */
+  voicemail?: () => PortalVoicemail | undefined;
+  /** Background calls once they run (the /background-calls page answers 503 while undefined). */
+  backgroundCalls?: () => PortalBackgroundCalls | undefined;
+  /** Call records, for "Keep trying" beside recent unanswered calls (left out without them). */
+  callHistory?: PortalCallHistory;
   /** Default 30 minutes. */
   sessionIdleSeconds?: number;
   /** Default 12 hours. */
@@ -48,6 +62,12 @@ export interface PortalKit {
   send(reply: FastifyReply, status: number, body: string): FastifyReply;
   /** The context every page is rendered with. */
   context(request: FastifyRequest): PageContext;
+  /**
+   * The CSRF check of state-changing requests, answering the 403 page when it fails. The portal's
+   * hook runs it on every form, except routes with `config.csrfAfterParts` (multipart uploads),
+   * whose scope runs it once the parts are read.
+   */
+  checkCsrf(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
   /** Sends an error page. */
   fail(
     request: FastifyRequest,

@@ -14,6 +14,9 @@ import { assetRoutes, assetUrls, loadAssets } from "./routes/asset-routes.ts";
 import { callRoutes } from "./routes/call-routes.ts";
 import { directoryRoutes } from "./routes/directory-routes.ts";
 import { loginRoutes } from "./routes/login-routes.ts";
+import { backgroundCallPages } from "./services/background-call-pages.ts";
+import { recordingPages } from "./services/recording-pages.ts";
+import { voicemailPages } from "./services/voicemail-pages.ts";
 import type { PageContext } from "./views/layout.ts";
 import { errorPage } from "./views/simple-views.ts";
 
@@ -80,30 +83,9 @@ export const portalRoutes: FastifyPluginAsync<PortalOptions> = async (app, optio
     forbidden: (request, reply) =>
       fail(request, reply, 403, "Not allowed", "Your account may not open this page."),
   });
-  const kit: PortalKit = {
-    options,
-    sessions,
-    access,
-    throttle,
-    assets: assetUrls(assets),
-    send,
-    context,
-    fail,
-  };
-
-  app.addHook("onRequest", async (request, reply) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
-    if (request.url.startsWith("/portal/assets/")) return;
-    const session = await sessions.load(request);
-    if (session) request.portalSession = session;
-  });
-
-  // CSRF: every state-changing request needs the session's token, checked once the body is parsed
-  // and before anything else looks at it.
-  app.addHook("preValidation", async (request, reply) => {
-    if (!STATE_CHANGING.has(request.method)) return;
+  const checkCsrf = async (request: FastifyRequest, reply: FastifyReply) => {
     const failure = csrfFailure(request, request.portalSession?.csrfToken);
-    if (failure === undefined) return;
+    if (failure === undefined) return undefined;
     request.log.warn({ reason: failure }, "portal request refused by the CSRF check");
     const body = request.body as Record<string, unknown> | undefined;
     if (body && typeof body === "object") delete body[CSRF_FIELD];
@@ -117,6 +99,34 @@ export const portalRoutes: FastifyPluginAsync<PortalOptions> = async (app, optio
         { href: request.portalSession?.user ? "/merchants" : "/login", text: "Start again" },
       ),
     );
+  };
+  const kit: PortalKit = {
+    options,
+    sessions,
+    access,
+    throttle,
+    assets: assetUrls(assets),
+    send,
+    context,
+    checkCsrf,
+    fail,
+  };
+
+  app.addHook("onRequest", async (request, reply) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    if (request.url.startsWith("/portal/assets/")) return;
+    const session = await sessions.load(request);
+    if (session) request.portalSession = session;
+  });
+
+  // CSRF: every state-changing request needs the session's token, checked once the body is parsed
+  // and before anything else looks at it.
+  // Upload routes (`config.csrfAfterParts`) are checked by their scope once the multipart parts are
+  // read (services/upload-scope.ts): their body is not parsed yet when this hook runs.
+  app.addHook("preValidation", async (request, reply) => {
+    if (!STATE_CHANGING.has(request.method)) return;
+    if (request.routeOptions.config.csrfAfterParts === true) return;
+    return checkCsrf(request, reply);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -140,6 +150,9 @@ export const portalRoutes: FastifyPluginAsync<PortalOptions> = async (app, optio
   loginRoutes(app, kit);
   directoryRoutes(app, kit);
   callRoutes(app, kit);
+  recordingPages(app, kit);
+  voicemailPages(app, kit);
+  backgroundCallPages(app, kit);
   adminRoutes(app, kit);
   ownerRoutes(app, kit);
 };

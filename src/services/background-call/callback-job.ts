@@ -34,7 +34,7 @@ const TRANSITIONS: Record<CallbackJobState, readonly CallbackJobState[]> = {
 };
 
 /** Where the start instruction came from. */
-export type CallbackOrigin = "api" | "feature-code" | "message" | "offer";
+export type CallbackOrigin = "api" | "feature-code" | "message" | "offer" | "portal";
 
 export interface CallbackLogEntry {
   /** Epoch milliseconds. */

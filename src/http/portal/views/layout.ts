@@ -22,7 +22,7 @@ export interface PageOptions {
   /** Extra elements for <head> (a script, a no-JS refresh). */
   head?: HtmlValue;
   /** Marks the current navigation link. */
-  section?: "merchants" | "account" | "admin" | "merchant";
+  section?: "merchants" | "account" | "admin" | "merchant" | "recording" | "voicemail" | "background-calls";
 }
 
 /** A hidden CSRF field for a form. */
@@ -43,6 +43,9 @@ export function page(context: PageContext, options: PageOptions, body: SafeHtml)
       : html`<nav aria-label="Main">
   <ul>
     <li><a href="/merchants"${current("merchants")}>Merchants</a></li>
+    <li><a href="/voicemail"${current("voicemail")}>Voicemail</a></li>
+    <li><a href="/background-calls"${current("background-calls")}>Background calls</a></li>
+    <li><a href="/recording"${current("recording")}>Recording</a></li>
     <li><a href="/account"${current("account")}>Account</a></li>
     ${context.admin ? html`<li><a href="/admin"${current("admin")}>Admin</a></li>` : ""}
     <li>
