@@ -33,7 +33,7 @@ const Job = Type.Object({
   id: Type.String(),
   caller: Type.String({ description: "extension@domain, or an outside number" }),
   callee: Type.String(),
-  origin: Type.String({ description: "api, feature-code, message or offer" }),
+  origin: Type.String({ description: "api, feature-code, message, offer or portal" }),
   state: State,
   attempts: Type.Integer(),
   maxAttempts: Type.Integer(),
