@@ -24,6 +24,28 @@ export const ClickToCallSection = section(
       description:
         "The longest one call may last, whatever the balance: the most a call holds of the payer's balance, so one account can pay several calls at once.",
     }),
+    widget_enabled: Type.Boolean({
+      default: true,
+      description: "Whether merchants' web sites may embed the call button (/widget/parley-call.js).",
+    }),
+    widget_calls_per_address: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 5,
+      description: "Widget calls one source address may place within widget_window_seconds.",
+    }),
+    widget_calls_per_number: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 3,
+      description: "Widget calls to one visitor's number within widget_window_seconds.",
+    }),
+    widget_window_seconds: Type.Integer({
+      minimum: 10,
+      maximum: 86_400,
+      default: 600,
+      description: "The sliding window of the widget's rate limits.",
+    }),
     warning_seconds: Type.Integer({
       minimum: 0,
       maximum: 600,

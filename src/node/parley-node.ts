@@ -186,7 +186,23 @@ export class ParleyNode {
         }),
         backgroundCalls: () => this.#backgroundCalls?.service,
         clickToCall: () => this.#clickToCall,
-        widget: { clock: this.clock, merchants, clickToCall: () => this.#clickToCall?.service },
+        ...(config.click_to_call.widget_enabled
+          ? {
+              widget: {
+                clock: this.clock,
+                merchants,
+                clickToCall: () => this.#clickToCall?.service,
+                perAddress: {
+                  calls: config.click_to_call.widget_calls_per_address,
+                  windowSeconds: config.click_to_call.widget_window_seconds,
+                },
+                perNumber: {
+                  calls: config.click_to_call.widget_calls_per_number,
+                  windowSeconds: config.click_to_call.widget_window_seconds,
+                },
+              },
+            }
+          : {}),
         ...(config.portal.enabled
           ? {
               portal: {
