@@ -45,7 +45,9 @@ test("on a real node a user stores a signature and sends a voice message from th
   await page.getByText("Signature saved.").waitFor();
   assert.equal(await page.locator("#signature-text").textContent(), "Alice Martin — Parley");
   assert.equal(
-    await page.locator("#signature-image").evaluate((img) => (img as HTMLImageElement).naturalWidth),
+    await page
+      .locator("#signature-image")
+      .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
     1,
     "the stored image is served to the page",
   );
