@@ -397,6 +397,12 @@ export const RecordingSection = section(
       default: 0,
       description: "Days recordings are kept before the retention job deletes them; 0 keeps them forever.",
     }),
+    force_for_numbers: Type.Array(Type.String({ pattern: "^[0-9*#+]{1,32}$" }), {
+      default: [],
+      allowed: "dialled numbers (digits, *, #, +)",
+      description:
+        'Dialled numbers whose calls are always recorded, whoever calls and whatever their subscription (emergency numbers, e.g. ["112", "911"]); the recording\'s reason is "emergency".',
+    }),
     retention_days_by_domain: Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: 36_500 }), {
       default: {},
       allowed: "a table of domain = days",

@@ -322,6 +322,7 @@ export class ParleyNode {
         clock: this.clock,
         logger,
         announceAll: config.recording.announcement,
+        forcedNumbers: config.recording.force_for_numbers,
         ringbackDir: join(config.data_dir, "ringback"),
         pauseMode: (domain) =>
           (domain === undefined ? undefined : config.recording.pause_mode_by_domain[domain]) ??

@@ -39,6 +39,8 @@ export interface RecordingServiceOptions {
   logger: Logger;
   /** recording.announcement: every recorded call starts with the announcement, subscription or not. */
   announceAll: boolean;
+  /** Dialled numbers whose calls are always recorded (emergency numbers), subscription or not. */
+  forcedNumbers?: readonly string[];
   /** Told about every recording that ends (webhooks, the SSE feed). */
   onEvent?: (event: RecordingEvent) => void;
   /** Where personal ring-back tones are (`<extension>@<domain>.wav`, 8 kHz mono 16-bit). */
@@ -62,7 +64,7 @@ interface Active {
 }
 
 interface Decision {
-  reason: "caller" | "callee";
+  reason: "caller" | "callee" | "emergency";
   announce: boolean;
 }
 
@@ -224,6 +226,8 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
 
   /** Which subscription, if any, makes this call recorded (RFC-free: the service's own rule). */
   async #decide(info: ConnectedCallInfo): Promise<Decision | undefined> {
+    // Emergency numbers are recorded whoever calls, without an announcement (recording.force_for_numbers).
+    if (this.#o.forcedNumbers?.includes(info.dialled)) return { reason: "emergency", announce: false };
     const check = async (party: PartyIdentity | undefined, direction: "outgoing" | "incoming") => {
       if (!party?.features.recording) return undefined;
       const subscription =
