@@ -15,7 +15,7 @@ const PLAN = {
   rates: [{ prefix: "", perMinuteMicros: 6_000_000, connectionFee: 2, firstIncrement: 1, nextIncrement: 1 }],
 };
 
-test("a member logs in, calls a merchant from the portal on a second phone; baresip phones answer; the page reaches connected then ended; the member pays exactly the rated cost and the CDR says so", async (t) => {
+test("a member logs in, calls a merchant from the portal on a second phone; baresip phones answer; the page reaches connected then ended; the member pays exactly the rated cost and the CDR says so; a sponsor at zero is refused on the page and no INVITE reaches the baresip phones", async (t) => {
   if (!HAS_CHROMIUM) return missingPeer(t, "Chromium", CHROMIUM_HOW_TO_GET);
   if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
   const parley = await startSipTestNode(["1001", "1002", "1003"]);
@@ -98,4 +98,30 @@ test("a member logs in, calls a merchant from the portal on a second phone; bare
   await parley.node.sip.calls.cdrs?.drain();
   const cdr = (await adminApi(parley, "GET", `/cdrs/${click.callId}`)).body;
   assert.deepEqual([cdr?.payer, cdr?.cost, cdr?.service], [account.id, expected, "click-to-call"]);
+
+  // A merchant whose sponsor has nothing left: refused on the page, and no INVITE reaches either phone.
+  const empty = { id: "empty-sponsor", kind: "sponsor", currency: "EUR", owner: "ads" };
+  assert.equal((await adminApi(parley, "POST", "/accounts", empty)).status, 201);
+  const closed = {
+    ...merchant,
+    id: "closed",
+    name: "Closed Shop",
+    payer: { kind: "sponsor", accountId: empty.id },
+  };
+  assert.equal((await adminApi(parley, "PUT", "/merchants/closed", closed)).status, 200);
+  // baresip logs each INVITE it receives with an SDP offer (before auto-answering it).
+  const invites = (phone: BaresipPhone | undefined) =>
+    (phone?.output.match(/ua: using AF from sdp offer/g) ?? []).length;
+  const before = [invites(phones["1002"]), invites(phones["1003"])];
+  assert.deepEqual(before, [1, 1], "each phone shows the first call's INVITE (the count works)");
+  await page.goto(`${base}/merchants/closed`);
+  await page.getByRole("link", { name: "Call Closed Shop Orders" }).click();
+  await page.getByLabel("Your phone number").fill("1003");
+  await page.getByRole("button", { name: "Call me now" }).click();
+  await page
+    .getByRole("alert")
+    .getByText(/no balance left/)
+    .waitFor();
+  assert.deepEqual([invites(phones["1002"]), invites(phones["1003"])], before, "no phone got an INVITE");
+  assert.equal(parley.node.sip.calls.calls.length, 0);
 });
