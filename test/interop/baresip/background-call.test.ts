@@ -5,6 +5,7 @@ import { BaresipTextPhone } from "../../support/baresip-text-phone.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { missingPeer } from "../../support/peers.ts";
 import { findPrompt } from "../../support/prompt-match.ts";
+import { registeredPhones } from "../../support/registered-phones.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
 import { dominantTone, goertzel, rms } from "../../support/tone-probe.ts";
 import { adminApi } from "../../support/voicemail.ts";
@@ -223,27 +224,11 @@ test("the callee hangs up while the caller hears the 'connected' prompt: Parley 
     { features: { backgroundCall: true } },
   );
   t.after(() => parley.stop());
-  const phones = [];
-  for (const [extension, toneHz] of [
-    ["1001", 1000],
-    ["1002", 2000],
-  ] as const) {
-    const phone = await BaresipPhone.start({
-      extension,
-      password: `pw-${extension}`,
-      registrar: parley.target,
-      toneHz,
-      autoAnswer: true,
-      seconds: 60,
-    });
-    t.after(() => phone.kill());
-    await eventually(
-      () => parley.node.sip.location.lookup(`sip:${extension}@parley.test`).length === 1,
-      `${extension} to register`,
-    );
-    phones.push(phone);
-  }
-  const [caller, callee] = phones as [BaresipPhone, BaresipPhone];
+  const phones = await registeredPhones(t, parley, [
+    { extension: "1001", toneHz: 1000, autoAnswer: true },
+    { extension: "1002", toneHz: 2000, autoAnswer: true },
+  ]);
+  const [caller, callee] = [phones["1001"], phones["1002"]] as [BaresipPhone, BaresipPhone];
   const started = await adminApi(parley, "POST", "/background-calls", {
     caller: "1001@parley.test",
     callee: "1002",

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BARESIP_HOW_TO_GET, BaresipPhone, HAS_BARESIP } from "../../support/baresip.ts";
+import { BARESIP_HOW_TO_GET, HAS_BARESIP } from "../../support/baresip.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { missingPeer } from "../../support/peers.ts";
+import { registeredPhones } from "../../support/registered-phones.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
 import { goertzel } from "../../support/tone-probe.ts";
 import { adminApi } from "../../support/voicemail.ts";
@@ -11,26 +12,12 @@ test("with baresip phones: the balance runs out mid-call, both hear the warning 
   if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
   const parley = await startSipTestNode(["1001", "1002"], { PARLEY_CLICK_TO_CALL_WARNING_SECONDS: "2" });
   t.after(() => parley.stop());
-  const phones: BaresipPhone[] = [];
-  for (const [extension, toneHz] of [
-    ["1001", 700],
-    ["1002", 1500],
-  ] as const) {
-    const phone = await BaresipPhone.start({
-      extension,
-      password: `pw-${extension}`,
-      registrar: parley.target,
-      toneHz,
-      autoAnswer: true,
-      seconds: 40,
-    });
-    t.after(() => phone.kill());
-    await eventually(
-      () => parley.node.sip.location.lookup(`sip:${extension}@parley.test`).length === 1,
-      `${extension} to register`,
-    );
-    phones.push(phone);
-  }
+  const phones = Object.values(
+    await registeredPhones(t, parley, [
+      { extension: "1001", toneHz: 700, autoAnswer: true },
+      { extension: "1002", toneHz: 1500, autoAnswer: true },
+    ]),
+  );
   const plan = {
     name: "per second",
     currency: "EUR",

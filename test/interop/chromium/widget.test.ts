@@ -3,10 +3,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
-import { BARESIP_HOW_TO_GET, BaresipPhone, HAS_BARESIP } from "../../support/baresip.ts";
-import { eventually } from "../../support/call-peers.ts";
+import { BARESIP_HOW_TO_GET, HAS_BARESIP } from "../../support/baresip.ts";
 import { CHROMIUM_HOW_TO_GET, CHROMIUM_PATH, HAS_CHROMIUM } from "../../support/chromium.ts";
 import { missingPeer } from "../../support/peers.ts";
+import { registeredPhones } from "../../support/registered-phones.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
 import { adminApi } from "../../support/voicemail.ts";
 
@@ -40,26 +40,10 @@ test("the widget on a merchant's page from a configured origin calls the visitor
   if (!HAS_BARESIP) return missingPeer(t, "baresip", BARESIP_HOW_TO_GET);
   const parley = await startSipTestNode(["1002", "1003"]);
   t.after(() => parley.stop());
-  const phones: Record<string, BaresipPhone> = {};
-  for (const [extension, toneHz] of [
-    ["1002", 2000],
-    ["1003", 1000],
-  ] as const) {
-    const phone = await BaresipPhone.start({
-      extension,
-      password: `pw-${extension}`,
-      registrar: parley.target,
-      toneHz,
-      autoAnswer: true,
-      seconds: 60,
-    });
-    t.after(() => phone.kill());
-    await eventually(
-      () => parley.node.sip.location.lookup(`sip:${extension}@parley.test`).length === 1,
-      `${extension} to register`,
-    );
-    phones[extension] = phone;
-  }
+  const phones = await registeredPhones(t, parley, [
+    { extension: "1002", toneHz: 2000, autoAnswer: true },
+    { extension: "1003", toneHz: 1000, autoAnswer: true },
+  ]);
   const base = parley.api.replace(/\/api\/v1$/, "");
   const listed = await merchantSite(base);
   const other = await merchantSite(base);
