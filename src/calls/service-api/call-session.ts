@@ -252,6 +252,25 @@ export interface FeatureCode {
   run(session: CallSession, party: CallParty): void | Promise<void>;
 }
 
+/** What a service asks of a call it places from the server (call control's originate). */
+export interface OriginateOptions {
+  /** Caller ID shown to the party dialled. */
+  callerId?: { number: string; name?: string };
+  /** Runs on the answered party. */
+  app: (session: CallSession, party: CallParty) => void | Promise<void>;
+  /** Names the call in CDRs and logs. */
+  service?: string;
+  /** Seconds to ring. */
+  timeout?: number;
+  /** Nobody answered (busy, no answer, unreachable): the call ends with that cause. */
+  onFailed?: (cause: HangupCause, sipStatus?: number) => void;
+}
+
+/** Places calls from the server for services (call control fits). */
+export interface CallOriginator {
+  originate(target: DialTarget, options: OriginateOptions): CallSession;
+}
+
 /** Declares a service (a typed identity function, so modules read the same everywhere). */
 export function defineService(module: ServiceModule): ServiceModule {
   return module;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type AmdOptions,
-  type Call,
+  type CallOriginator,
   type CallParty,
   type CallPlayItem,
   type CallSession,
@@ -27,18 +27,7 @@ export interface TextMessages {
 }
 
 /** Places calls from the server (call control's originate). */
-export interface CallbackDialer {
-  originate(
-    target: DialTarget,
-    options: {
-      callerId?: { number: string; name?: string };
-      app: (call: Call, party: CallParty) => void | Promise<void>;
-      service?: string;
-      timeout?: number;
-      onFailed?: (cause: HangupCause, sipStatus?: number) => void;
-    },
-  ): Call;
-}
+export type CallbackDialer = CallOriginator;
 
 /** What the service knows of a user. */
 export interface CallbackUser {
@@ -123,7 +112,7 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
   readonly #o: BackgroundCallServiceOptions;
   readonly #quiet: QuietHours;
   readonly #timers = new Map<string, TimerHandle>();
-  readonly #calls = new Map<string, Call>();
+  readonly #calls = new Map<string, CallSession>();
   #closed = false;
 
   constructor(options: BackgroundCallServiceOptions) {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
-  type Call,
+  type CallOriginator,
   type CallParty,
   type CallPlayItem,
   type CallSession,
@@ -23,18 +23,7 @@ import {
 import type { Merchant, MerchantStore } from "./merchant-store.ts";
 
 /** Places calls from the server (call control's originate). */
-export interface ClickDialer {
-  originate(
-    target: DialTarget,
-    options: {
-      callerId?: { number: string; name?: string };
-      app: (call: Call, party: CallParty) => void | Promise<void>;
-      service?: string;
-      timeout?: number;
-      onFailed?: (cause: HangupCause, sipStatus?: number) => void;
-    },
-  ): Call;
-}
+export type ClickDialer = CallOriginator;
 
 /** A rate plan as this service needs it (billing's RatePlan fits). */
 export interface ClickPlan {
