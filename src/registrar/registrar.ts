@@ -10,6 +10,7 @@ import {
 } from "../sip/index.ts";
 import type { AuthFailureBan } from "./auth-failure-ban.ts";
 import type { Binding } from "./binding.ts";
+import { DigestGate } from "./digest-gate.ts";
 import type { LocationService } from "./location-service.ts";
 
 /** What the registrar needs to know about subscribers; the subscriber directory provides it. */
@@ -42,8 +43,11 @@ export interface RegistrarOptions {
 export class Registrar {
   readonly #o: RegistrarOptions;
 
+  readonly #gate: DigestGate;
+
   constructor(options: RegistrarOptions) {
     this.#o = options;
+    this.#gate = new DigestGate(options);
   }
 
   async handle(request: SipRequest, transaction: ServerTransaction): Promise<void> {
@@ -59,27 +63,8 @@ export class Registrar {
     if (!domain) return respond(404, [], "Domain Not Served");
 
     // Step 3: "A registrar SHOULD authenticate the UAC."
-    const verdict = await this.#o.challenger.verify(request, domain);
-    if (verdict.kind === "challenge") {
-      return respond(
-        401,
-        this.#o.challenger.challenge(domain, verdict.stale).map((c) => ["WWW-Authenticate", c]),
-      );
-    }
-    if (verdict.kind === "failed") {
-      this.#o.ban.recordFailure(source.address, verdict.username);
-      this.#o.logger.info(
-        {
-          callId: request.callId,
-          source: source.address,
-          username: verdict.username,
-          reason: verdict.reason,
-        },
-        "registration refused",
-      );
-      return respond(403);
-    }
-    this.#o.ban.recordSuccess(source.address);
+    const verdict = await this.#gate.check(request, domain, { source: source.address, what: "registration" });
+    if (verdict.kind === "refused") return respond(verdict.status, verdict.headers);
 
     // Step 4: "The registrar SHOULD determine if the authenticated user is authorized to modify
     // registrations for this address-of-record."

@@ -3,7 +3,13 @@ import type { Clock } from "../../kernel/clock.ts";
 import type { Logger } from "../../kernel/log.ts";
 import type { Registry } from "../../kernel/metrics.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
-import type { AuthFailureBan, Binding, LocationService, SubscriberLookup } from "../../registrar/index.ts";
+import {
+  type AuthFailureBan,
+  type Binding,
+  DigestGate,
+  type LocationService,
+  type SubscriberLookup,
+} from "../../registrar/index.ts";
 import {
   type DigestChallenger,
   formatMessageSummary,
@@ -170,27 +176,11 @@ export class MessageWaitingIndicator extends TypedEmitter<MessageWaitingIndicato
       uri instanceof SipUri ? await this.#o.subscribers.domainFor(uri.host.toLowerCase()) : undefined;
     if (!domain) return respond(404, [], "Domain Not Served");
 
-    const verdict = await this.#o.challenger.verify(request, domain);
-    if (verdict.kind === "challenge") {
-      return respond(
-        401,
-        this.#o.challenger.challenge(domain, verdict.stale).map((c) => ["WWW-Authenticate", c]),
-      );
-    }
-    if (verdict.kind === "failed") {
-      if (source) this.#o.ban?.recordFailure(source.address, verdict.username);
-      this.#o.logger.info(
-        {
-          callId: request.callId,
-          source: source?.address,
-          username: verdict.username,
-          reason: verdict.reason,
-        },
-        "subscription refused",
-      );
-      return respond(403);
-    }
-    if (source) this.#o.ban?.recordSuccess(source.address);
+    const verdict = await new DigestGate(this.#o).check(request, domain, {
+      ...(source ? { source: source.address } : {}),
+      what: "subscription",
+    });
+    if (verdict.kind === "refused") return respond(verdict.status, verdict.headers);
 
     const user = uri instanceof SipUri ? uri.decodedUser : undefined;
     if (user === undefined || user !== verdict.username)

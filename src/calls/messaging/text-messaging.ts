@@ -4,10 +4,15 @@ import { randomHex } from "../../kernel/ids.ts";
 import type { Logger } from "../../kernel/log.ts";
 import type { Registry } from "../../kernel/metrics.ts";
 import { TypedEmitter } from "../../kernel/typed-emitter.ts";
-import type { AuthFailureBan, Binding, LocationService, SubscriberLookup } from "../../registrar/index.ts";
+import {
+  type AuthFailureBan,
+  type Binding,
+  DigestGate,
+  type LocationService,
+  type SubscriberLookup,
+} from "../../registrar/index.ts";
 import {
   type DigestChallenger,
-  type DigestVerdict,
   newTag,
   type RemoteAddress,
   type ServerTransaction,
@@ -185,27 +190,14 @@ export class TextMessaging extends TypedEmitter<TextMessagingEvents> {
     if (!(uri instanceof SipUri) || !domain) return refuse(404, [], "Domain Not Served");
 
     const source = transaction.options.transport.source;
-    const verdict = await this.#verify(request, domain);
-    if (verdict.kind === "challenge") {
-      return respond(
-        401,
-        this.#o.challenger.challenge(domain, verdict.stale).map((c) => ["WWW-Authenticate", c]),
-      );
+    const verdict = await new DigestGate(this.#o).check(request, domain, {
+      ...(source ? { source: source.address } : {}),
+      what: "MESSAGE",
+      proxyAuthorization: true,
+    });
+    if (verdict.kind === "refused") {
+      return verdict.status === 401 ? respond(401, verdict.headers) : refuse(403);
     }
-    if (verdict.kind === "failed") {
-      if (source) this.#o.ban?.recordFailure(source.address, verdict.username);
-      this.#o.logger.info(
-        {
-          callId: request.callId,
-          source: source?.address,
-          username: verdict.username,
-          reason: verdict.reason,
-        },
-        "MESSAGE refused",
-      );
-      return refuse(403);
-    }
-    if (source) this.#o.ban?.recordSuccess(source.address);
 
     const message: IncomingText = {
       from: `${verdict.username}@${domain}`,
@@ -267,12 +259,6 @@ export class TextMessaging extends TypedEmitter<TextMessagingEvents> {
   }
 
   /** Credentials in Authorization (the 401 this class sends), or in Proxy-Authorization as a fallback. */
-  async #verify(request: SipRequest, domain: string): Promise<DigestVerdict> {
-    const verdict = await this.#o.challenger.verify(request, domain);
-    if (verdict.kind !== "challenge" || !request.headers.has("proxy-authorization")) return verdict;
-    const proxy = await this.#o.challenger.verify(request, domain, "proxy-authorization");
-    return proxy.kind === "challenge" ? verdict : proxy;
-  }
 
   /** Asks the handlers in turn: true when one took the text, "timeout" when one did not answer. */
   async #dispatch(message: IncomingText, callId: string): Promise<boolean | "timeout"> {

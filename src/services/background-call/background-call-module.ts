@@ -91,7 +91,7 @@ export function backgroundCallModule(options: {
         session.hangup(caller);
       },
       basicCallOutcome: (info, outcome) => {
-        if (!info.caller || info.caller.features[FEATURE] !== true) return;
+        if (info.caller?.features[FEATURE] !== true) return;
         const caller = `${info.caller.extension}@${info.caller.domain}`.toLowerCase();
         const callee = `${info.callee.extension}@${info.callee.domain}`.toLowerCase();
         if (outcome === "answered") {

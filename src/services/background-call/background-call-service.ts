@@ -8,7 +8,6 @@ import {
   type ConnectedCallInfo,
   type DialTarget,
   dialTarget,
-  type HangupCause,
   MUSIC_ON_HOLD,
   normalizeNumber,
 } from "../../calls/index.ts";

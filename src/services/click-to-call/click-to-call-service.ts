@@ -6,7 +6,6 @@ import {
   type CallSession,
   type DialTarget,
   dialTarget,
-  type HangupCause,
   MUSIC_ON_HOLD,
   type PartyIdentity,
 } from "../../calls/index.ts";
