@@ -12,8 +12,24 @@ import { selfSignedCertificate } from "../../support/tls-certificate.ts";
 
 const HAS_BARESIP = spawnSync("baresip", ["-h"], { encoding: "utf8" }).error === undefined;
 
-/** Runs baresip with one account for `seconds` and returns everything it printed. */
+/**
+ * Runs baresip with one account for `seconds` and returns everything it printed. baresip also
+ * binds the port after its SIP port (TLS); when a parallel test holds one of them, it is run again
+ * on other ports.
+ */
 async function runBaresip(
+  account: string,
+  transport: "udp" | "tcp" | "tls",
+  seconds: number,
+  caFile?: string,
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const output = await runBaresipOnce(account, transport, seconds, caFile);
+    if (attempt >= 3 || !/init failed \(Address already in use\)/.test(output)) return output;
+  }
+}
+
+async function runBaresipOnce(
   account: string,
   transport: "udp" | "tcp" | "tls",
   seconds: number,
