@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { ImapFlow } from "imapflow";
+import { missingPeer } from "../../support/peers.ts";
 import { selfSignedCertificate } from "../../support/tls-certificate.ts";
 import { MESSAGE_WAV_LENGTH, MESSAGE_WAV_SHA256, PASSWORD, startInteropServer, USER } from "./imap-peer.ts";
 
@@ -91,7 +92,7 @@ describe("imapflow against ImapServer (real client)", () => {
 
   test("STARTTLS with a self-signed certificate before LOGIN", async (t) => {
     const files = selfSignedCertificate();
-    if (!files) return t.skip("openssl is needed to make a test certificate");
+    if (!files) return missingPeer(t, "openssl", "apt-get install openssl (to make a test certificate)");
     const tls = { cert: readFileSync(files.cert), key: readFileSync(files.key) };
     const { server, port } = await startInteropServer({ tls, requireTls: true });
     t.after(() => server.close());

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, test } from "node:test";
 import fc from "fast-check";
 import { pino } from "pino";
+import { missingPeer } from "../../support/peers.ts";
 import { selfSignedCertificate } from "../../support/tls-certificate.ts";
 import { PASSWORD, simpleMessage, startTestServer, type TestServer, USER } from "./test-server.ts";
 import { WireClient } from "./wire-client.ts";
@@ -135,7 +136,8 @@ describe("ImapServer", () => {
   });
 
   test("STARTTLS upgrades the connection and drops what the client pipelined behind it", async (c) => {
-    if (!certificate) return c.skip("openssl is needed to make a test certificate");
+    if (!certificate)
+      return missingPeer(c, "openssl", "apt-get install openssl (to make a test certificate)");
     t = await startTestServer({ tls: certificate, requireTls: true });
     const plain = await connect();
     assert.match(plain.greeting, /STARTTLS LOGINDISABLED\]/);
@@ -163,7 +165,8 @@ describe("ImapServer", () => {
   });
 
   test("the implicit-TLS listener greets over TLS", async (c) => {
-    if (!certificate) return c.skip("openssl is needed to make a test certificate");
+    if (!certificate)
+      return missingPeer(c, "openssl", "apt-get install openssl (to make a test certificate)");
     t = await startTestServer({ tls: certificate, implicitTlsPort: 0, requireTls: true });
     const address = t.server.implicitTlsAddress;
     assert.ok(address);
