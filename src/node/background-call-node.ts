@@ -1,6 +1,5 @@
-import type { CallControl, TextMessaging } from "../calls/index.ts";
+import type { CallControl, Subscribers, TextMessaging } from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
-import type { SubscriberDirectory } from "../directory/index.ts";
 import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import {
@@ -27,7 +26,7 @@ export async function startBackgroundCallNode(deps: {
   clock: Clock;
   logger: Logger;
   database: SqlDatabase;
-  directory: SubscriberDirectory;
+  subscribers: Subscribers;
   calls: CallControl;
   messaging: TextMessaging;
   defaultDomain: string;
@@ -36,30 +35,12 @@ export async function startBackgroundCallNode(deps: {
   if (!c.enabled) return undefined;
   const logger = deps.logger.child({ service: "background-call" });
   const findUser = async (id: string): Promise<CallbackUser | undefined> => {
-    if (id.includes("@")) {
-      const at = id.lastIndexOf("@");
-      const domain = id.slice(at + 1);
-      const user = await deps.directory.findUser(id.slice(0, at), domain).catch(() => undefined);
-      return (
-        user && {
-          extension: user.extension,
-          domain,
-          displayName: user.displayName,
-          phoneNumbers: user.phoneNumbers,
-          features: { ...user.features },
-        }
-      );
-    }
-    const found = await deps.directory.findUserByNumber(id).catch(() => undefined);
-    return (
-      found && {
-        extension: found.user.extension,
-        domain: found.domain,
-        displayName: found.user.displayName,
-        phoneNumbers: found.user.phoneNumbers,
-        features: { ...found.user.features },
-      }
-    );
+    const at = id.lastIndexOf("@");
+    const found =
+      at > 0
+        ? deps.subscribers.byExtension(id.slice(0, at), id.slice(at + 1))
+        : deps.subscribers.byNumber(id);
+    return found.catch(() => undefined);
   };
   const service = new BackgroundCallService({
     store: new SqlCallbackJobStore(deps.database.db),

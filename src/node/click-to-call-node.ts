@@ -1,11 +1,9 @@
 import type { CreditControl } from "../billing/index.ts";
-import type { CallControl, CdrStore } from "../calls/index.ts";
+import type { CallControl, CdrStore, Subscribers } from "../calls/index.ts";
 import type { Config } from "../config/index.ts";
-import type { SubscriberDirectory } from "../directory/index.ts";
 import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { ClickToCallService, type MerchantStore } from "../services/click-to-call/index.ts";
-import type { SqlDatabase } from "../storage/index.ts";
 
 export interface ClickToCallNode {
   service: ClickToCallService;
@@ -18,8 +16,7 @@ export function startClickToCallNode(deps: {
   config: Config;
   clock: Clock;
   logger: Logger;
-  database: SqlDatabase;
-  directory: SubscriberDirectory;
+  subscribers: Subscribers;
   calls: CallControl;
   cdrs?: CdrStore;
   /** Made before the HTTP server, which serves them in the portal. */
@@ -31,19 +28,9 @@ export function startClickToCallNode(deps: {
     merchants,
     credit,
     dialer: deps.calls,
-    findMember: async (user) => {
+    findMember: (user) => {
       const at = user.lastIndexOf("@");
-      const domain = user.slice(at + 1);
-      const found = await deps.directory.findUser(user.slice(0, at), domain).catch(() => undefined);
-      return (
-        found && {
-          extension: found.extension,
-          domain,
-          displayName: found.displayName,
-          phoneNumbers: found.phoneNumbers,
-          features: { ...found.features },
-        }
-      );
+      return deps.subscribers.byExtension(user.slice(0, at), user.slice(at + 1)).catch(() => undefined);
     },
     memberAccount: (user) => `member:${user}`,
     ...(deps.cdrs

@@ -50,6 +50,8 @@ export interface SipNode {
   messageWaiting: MessageWaitingIndicator;
   /** SIP MESSAGE (RFC 3428): `send(aor, text)` to a user's phones, `onText(handler)` for texts from them. */
   messaging: TextMessaging;
+  /** Users as call control sees them (by extension or number), for the services' look-ups. */
+  subscribers: Subscribers;
   /** Registrations with trunks that have `register = true`. */
   trunkRegistrations: TrunkRegistration[];
   addresses: SipListenAddresses;
@@ -264,6 +266,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     calls,
     messageWaiting,
     messaging,
+    subscribers: subscriberView,
     addresses,
     trunkRegistrations: registrations,
     async stop() {

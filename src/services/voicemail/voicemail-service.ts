@@ -192,7 +192,7 @@ export class VoicemailService {
           maxGreetingSeconds: 60,
         });
         if (own) await menu.ownerCalling().run(`${own.extension}@${own.domain}`.toLowerCase(), own.domain);
-        else await menu.run(undefined, info.caller?.domain ?? (await this.#defaultDomain()));
+        else await menu.run(undefined, info.caller?.domain ?? o.defaultDomain);
       },
       unanswered: async (session, caller, info) => {
         // Only users who subscribe to voicemail (features.voicemail) have a mailbox.
@@ -221,9 +221,5 @@ export class VoicemailService {
         return true;
       },
     });
-  }
-
-  async #defaultDomain(): Promise<string> {
-    return this.#o.defaultDomain;
   }
 }
