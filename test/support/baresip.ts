@@ -36,6 +36,8 @@ export interface BaresipPhoneOptions {
    * print incoming texts, as `<From URI>: "<text>"`.
    */
   ui?: boolean;
+  /** SIP URIs the phone can text (baresip's contact module; see `text`). */
+  contacts?: string[];
   /** Load the mwi module: the phone SUBSCRIBEs to its message-summary and prints each NOTIFY body. */
   mwi?: boolean;
 }
@@ -100,6 +102,7 @@ export class BaresipPhone {
         "module_app menu.so",
         "module_app ctrl_tcp.so",
         ...(options.ui ? ["module stdio.so"] : []),
+        ...(options.contacts ? ["module_app contact.so"] : []),
         ...(options.mwi ? ["module_app mwi.so"] : []),
         `ctrl_tcp_listen 127.0.0.1:${phone.#controlPort}`,
         // ausine only makes 48 kHz stereo; baresip resamples to the codec's 8 kHz.
@@ -120,6 +123,9 @@ export class BaresipPhone {
         "",
       ].join("\n"),
     );
+    if (options.contacts) {
+      writeFileSync(join(dir, "contacts"), options.contacts.map((uri) => `"${uri}" <${uri}>\n`).join(""));
+    }
     const params = [
       `auth_pass=${options.password}`,
       "regint=300",
@@ -194,6 +200,43 @@ export class BaresipPhone {
   /** Everything baresip printed, without colour escapes. */
   get output(): string {
     return this.#output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+  }
+
+  /** The printed lines, without the call-statistics line the stdio UI keeps rewriting. */
+  get log(): string {
+    return this.output
+      .split(/\r?\n|\r/)
+      .filter((line) => line !== "" && !/^\[\d+:\d\d:\d\d\] audio=/.test(line))
+      .join("\n");
+  }
+
+  /** How many incoming calls the phone announced (ringing, or answered at once). */
+  incomingCalls(): number {
+    return this.output.split(/Incoming call from:|answering call on line/).length - 1;
+  }
+
+  /** The texts the phone showed (with `ui`), in order: the sender's URI and the body. */
+  texts(): Array<{ from: string; text: string }> {
+    return [...this.output.matchAll(/(?:^|\r)(sips?:[^\s"]+): "([^\n]*)"\r?$/gm)].map((m) => ({
+      from: m[1] as string,
+      text: m[2] as string,
+    }));
+  }
+
+  /**
+   * Texts `uri` (one of `contacts`): baresip 1.0.0's menu has no command for it, its contact
+   * module's `message` sends to the current contact, which `contact_next` / `contact_prev` move
+   * through (without wrapping around).
+   */
+  async text(uri: string, body: string): Promise<void> {
+    let current = "";
+    for (const move of ["contact_next", "contact_next", "contact_next", "contact_prev", "contact_prev"]) {
+      current = (await this.command(move)).data;
+      if (current.includes(`<${uri}>`)) break;
+    }
+    if (!current.includes(`<${uri}>`)) throw new Error(`no contact ${uri} to text: ${current}`);
+    const sent = await this.command("message", body);
+    if (!sent.ok || sent.data !== "") throw new Error(`baresip did not send the text: ${sent.data}`);
   }
 
   exited(): Promise<void> {
