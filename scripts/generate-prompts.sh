@@ -26,6 +26,8 @@ recording-off|Recording stopped.
 call-back|We are calling you back now. Please hold.
 insufficient-balance|Your balance is too low to place this call.
 emergency|Emergency call. Please stay on the line.
+emergency-group|Connecting you to the emergency group. Please stay on the line.
+call-preempted|This call has been interrupted for an emergency call.
 invalid|That is not a valid choice.
 mailbox-full|The mailbox is full. No message can be left.
 message-saved|Your message has been saved.

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import Value from "typebox/value";
 import { closestKey, describeRule, leafKeys, type SchemaNode } from "./describe.ts";
+import { EmergencyNumberEntry, PhoneProfileEntry } from "./emergency-schema.ts";
 import { ConfigError } from "./errors.ts";
 import { type Config, ConfigSchema, TrunkEntry } from "./schema.ts";
 
@@ -43,7 +44,15 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   checkUnknownKeys(raw, ROOT, "", file ?? "");
   applyEnvironment(raw, env, origins);
 
-  checkTrunks(raw.trunks);
+  checkTableList("trunks", raw.trunks, TrunkEntry, ["name", "host"], "name");
+  checkTableList(
+    "emergency_numbers",
+    raw.emergency_numbers,
+    EmergencyNumberEntry,
+    ["number", "users"],
+    "number",
+  );
+  checkTableList("phone_profiles", raw.phone_profiles, PhoneProfileEntry, ["name", "alert_info"], "name");
   const withDefaults = Value.Default(ConfigSchema, raw) as Record<string, unknown>;
   for (const [key, value] of flatten(withDefaults)) {
     const schema = LEAVES.get(key);
@@ -65,17 +74,26 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   return { config: deepFreeze(config), file };
 }
 
-/** Each [[trunks]] entry key by key, so a mistake names `trunks[1].port` and the rule. */
-function checkTrunks(trunks: unknown): void {
-  if (trunks === undefined) return;
-  if (!Array.isArray(trunks))
-    throw new ConfigError("config error: trunks must be a list of [[trunks]] tables");
-  const entry = TrunkEntry as unknown as SchemaNode;
+/**
+ * Each entry of a list of tables ([[trunks]], [[emergency_numbers]] …) key by key, so a mistake
+ * names `trunks[1].port` and the rule; `unique` is the key no two entries may share.
+ */
+function checkTableList(
+  list: string,
+  entries: unknown,
+  schema: unknown,
+  required: readonly string[],
+  unique: string,
+): void {
+  if (entries === undefined) return;
+  if (!Array.isArray(entries))
+    throw new ConfigError(`config error: ${list} must be a list of [[${list}]] tables`);
+  const entry = schema as SchemaNode;
   const names = new Set<string>();
-  trunks.forEach((trunk: unknown, index) => {
-    const at = `trunks[${index}]`;
-    if (!isTable(trunk)) throw new ConfigError(`config error: ${at} must be a table of keys`);
-    for (const [name, value] of Object.entries(trunk)) {
+  entries.forEach((table: unknown, index) => {
+    const at = `${list}[${index}]`;
+    if (!isTable(table)) throw new ConfigError(`config error: ${at} must be a table of keys`);
+    for (const [name, value] of Object.entries(table)) {
       const schema = entry.properties?.[name];
       if (!schema) {
         const hint = closestKey(name, Object.keys(entry.properties ?? {}));
@@ -88,12 +106,12 @@ function checkTrunks(trunks: unknown): void {
           `config error: ${at}.${name} = ${JSON.stringify(value)}: must be ${describeRule(schema)}`,
         );
     }
-    for (const required of ["name", "host"]) {
-      if (!(required in trunk)) throw new ConfigError(`config error: ${at}.${required} is missing`);
+    for (const key of required) {
+      if (!(key in table)) throw new ConfigError(`config error: ${at}.${key} is missing`);
     }
-    if (names.has(String(trunk.name)))
-      throw new ConfigError(`config error: ${at}.name "${trunk.name}" is used twice`);
-    names.add(String(trunk.name));
+    if (names.has(String(table[unique])))
+      throw new ConfigError(`config error: ${at}.${unique} "${table[unique]}" is used twice`);
+    names.add(String(table[unique]));
   });
 }
 
@@ -135,7 +153,7 @@ function checkUnknownKeys(value: Record<string, unknown>, schema: SchemaNode, pr
       );
     }
     if (childSchema.type === "object" && isTable(child)) checkUnknownKeys(child, childSchema, key, file);
-    // Entries of [[trunks]] are checked key by key later (checkTrunks), with their index.
+    // Entries of [[trunks]] and the other lists are checked key by key (checkTableList), with their index.
   }
 }
 

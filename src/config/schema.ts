@@ -1,6 +1,7 @@
 import Type, { type Static } from "typebox";
 import { BackgroundCallSection } from "./background-call-schema.ts";
 import { ClickToCallSection, PortalSection } from "./click-to-call-schema.ts";
+import { EmergencyNumberEntry, EmergencySection, PhoneProfileEntry } from "./emergency-schema.ts";
 import { Host, Port, section } from "./schema-parts.ts";
 import { ImapSection, SmtpSection, VoicemailSection } from "./voicemail-schema.ts";
 
@@ -269,6 +270,11 @@ export const CallsSection = section(
       description:
         "Whether a user already in a call is offered a second one; when false the caller gets 486 Busy Here.",
     }),
+    normal_alert_info: Type.String({
+      default: "",
+      description:
+        'Alert-Info on INVITEs of ordinary calls to users, e.g. "<urn:alert:service:normal>" (RFC 7462); empty sends none. Alert-Info and Resource-Priority that callers send are never passed on.',
+    }),
   },
   "Call control (the back-to-back user agent).",
 );
@@ -458,6 +464,17 @@ export const ConfigSchema = Type.Object(
     portal: PortalSection,
     imap: ImapSection,
     smtp: SmtpSection,
+    emergency: EmergencySection,
+    emergency_numbers: Type.Array(EmergencyNumberEntry, {
+      default: [],
+      description:
+        "Emergency numbers of the config file, as [[emergency_numbers]] tables (read-only in the API); see docs/emergency.md.",
+    }),
+    phone_profiles: Type.Array(PhoneProfileEntry, {
+      default: [],
+      description:
+        "Vendor forms of the emergency Alert-Info per phone model or user, as [[phone_profiles]] tables; see docs/emergency.md.",
+    }),
   },
   { additionalProperties: false },
 );
@@ -477,3 +494,5 @@ export const SECRET_KEYS: readonly string[] = [
 ];
 
 export type TrunkConfig = Static<typeof TrunkEntry>;
+export type EmergencyNumberConfig = Static<typeof EmergencyNumberEntry>;
+export type PhoneProfileConfig = Static<typeof PhoneProfileEntry>;

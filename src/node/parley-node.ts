@@ -10,6 +10,7 @@ import { type Clock, SystemClock, type TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import { createMetricsRegistry, type Registry } from "../kernel/metrics.ts";
 import { MediaEngine } from "../media/index.ts";
+import type { EmergencyService } from "../services/emergency/index.ts";
 import {
   type RecordingFiles,
   RecordingRetention,
@@ -32,6 +33,7 @@ import {
 } from "../storage/index.ts";
 import { type BackgroundCallNode, startBackgroundCallNode } from "./background-call-node.ts";
 import { type ClickToCallNode, startClickToCallNode } from "./click-to-call-node.ts";
+import { startEmergencyNode } from "./emergency-node.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
 import { type SipNode, startSipNode } from "./sip-node.ts";
@@ -69,6 +71,7 @@ export class ParleyNode {
   #voicemail: VoicemailNode | undefined;
   #backgroundCalls: BackgroundCallNode | undefined;
   #clickToCall: ClickToCallNode | undefined;
+  #emergency: EmergencyService | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -123,6 +126,12 @@ export class ParleyNode {
   }
 
   /** Click-to-call (service 4) with its accounts, rate plans and merchants. */
+  /** Service 5 (emergency numbers, calls in progress, audit), once the node runs. */
+  get emergency(): EmergencyService {
+    if (!this.#emergency) throw new Error("the emergency service is not running");
+    return this.#emergency;
+  }
+
   get clickToCall(): ClickToCallNode {
     if (!this.#clickToCall) throw new Error("click-to-call is not running");
     return this.#clickToCall;
@@ -348,6 +357,15 @@ export class ParleyNode {
       });
       this.#retention.start();
       this.#sip.calls.register(this.#recording.module);
+      this.#emergency = await startEmergencyNode({
+        config,
+        clock: this.clock,
+        logger,
+        database,
+        subscribers: this.#sip.subscribers,
+        calls: this.#sip.calls,
+        defaultDomain: this.#opened.defaultDomain.name,
+      });
       this.#voicemail = await startVoicemailNode({
         config,
         clock: this.clock,
@@ -421,6 +439,7 @@ export class ParleyNode {
 
   async #release(): Promise<void> {
     this.#retention?.stop();
+    this.#emergency?.stop();
     this.#backgroundCalls?.stop();
     await this.#voicemail?.stop();
     await this.#sip?.stop();

@@ -241,6 +241,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     promptsDir: config.media.prompts_dir || BUNDLED_PROMPTS,
     featureCodes: config.calls.feature_codes,
     sessionTimer: config.calls.session_timer,
+    ...(config.calls.normal_alert_info ? { normalAlertInfo: config.calls.normal_alert_info } : {}),
     metrics,
     ...(deps.cdrs ? { cdrs: deps.cdrs } : {}),
   });

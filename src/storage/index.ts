@@ -9,6 +9,8 @@ export { SqlBindingStore } from "./sql-binding-store.ts";
 export { SqlCdrStore } from "./sql-cdr-store.ts";
 export { SqlDatabase, type SqlDatabaseOptions, type StorageBackend } from "./sql-database.ts";
 export { SqlDomainStore } from "./sql-domain-store.ts";
+export { SqlEmergencyAuditLog } from "./sql-emergency-audit-log.ts";
+export { SqlEmergencyNumberStore } from "./sql-emergency-number-store.ts";
 export { SqlMerchantStore } from "./sql-merchant-store.ts";
 export { SqlOutboxStore } from "./sql-outbox-store.ts";
 export { SqlPortalSessionStore } from "./sql-portal-session-store.ts";

@@ -43,6 +43,7 @@ const CALL_COLUMNS: Readonly<Record<CallField, readonly [keyof CdrCallRow, Encod
   payer: ["payer", text],
   cost: ["cost", integer],
   currency: ["currency", text],
+  priority: ["priority", integer],
 };
 
 const LEG_COLUMNS: Readonly<Record<LegField, readonly [keyof CdrLegRow, Encode]>> = {
@@ -140,6 +141,8 @@ export class SqlCdrStore implements CdrStore, CdrFeed {
     if (query.since !== undefined) select = select.where("started_at", ">=", iso(query.since));
     if (query.before !== undefined) select = select.where("started_at", "<", iso(query.before));
     if (query.disposition !== undefined) select = select.where("disposition", "=", query.disposition);
+    if (query.emergency !== undefined)
+      select = select.where("priority", query.emergency ? "is not" : "is", null);
     if (query.party !== undefined) {
       // Case-insensitive substring; % and _ in the text are literal.
       const pattern = `%${query.party.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`;
@@ -253,6 +256,7 @@ function toCall(row: CdrCallRow): CallRecord {
     ...(row.payer !== null && row.payer !== undefined && { payer: row.payer }),
     ...(row.cost !== null && row.cost !== undefined && { cost: Number(row.cost) }),
     ...(row.currency !== null && row.currency !== undefined && { currency: row.currency }),
+    ...(row.priority !== null && row.priority !== undefined && { priority: Number(row.priority) }),
     ...(row.callee !== null && { callee: row.callee }),
   };
 }

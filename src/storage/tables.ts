@@ -4,6 +4,7 @@
  * text), and integer 0/1 flags.
  */
 import type { BillingTables } from "./billing-tables.ts";
+import type { EmergencyTables } from "./emergency-tables.ts";
 import type { PortalTables } from "./portal-tables.ts";
 
 export interface RecordingRow {
@@ -47,7 +48,7 @@ export interface RecordingAuditRow {
   outcome: string;
 }
 
-export interface Tables extends BillingTables, PortalTables {
+export interface Tables extends BillingTables, PortalTables, EmergencyTables {
   recordings: RecordingRow;
   recording_audit: RecordingAuditRow;
   recording_subscriptions: RecordingSubscriptionRow;
@@ -222,6 +223,8 @@ export interface CdrCallRow {
   payer: string | null;
   cost: number | null;
   currency: string | null;
+  /** Added by migration 0013: the priority of emergency calls. */
+  priority: number | null;
 }
 
 /** One leg attempt of a call (LegRecord). */

@@ -40,6 +40,8 @@ export interface BaresipPhoneOptions {
   contacts?: string[];
   /** Load the mwi module: the phone SUBSCRIBEs to its message-summary and prints each NOTIFY body. */
   mwi?: boolean;
+  /** Print every SIP message sent and received (baresip -s), so a test can read the headers a real phone got. */
+  sipTrace?: boolean;
 }
 
 /**
@@ -54,6 +56,8 @@ export class BaresipPhone {
   #output = "";
   #exited: Promise<void> | undefined;
   #controlPort = 0;
+  /** The port baresip listens on for SIP. */
+  sipPort = 0;
 
   private constructor(dir: string, options: BaresipPhoneOptions) {
     this.dir = dir;
@@ -88,6 +92,7 @@ export class BaresipPhone {
     const phone = new BaresipPhone(dir, options);
     const transport = options.transport ?? "udp";
     const port = await freePort("127.0.0.1", transport === "tcp");
+    phone.sipPort = port;
     phone.#controlPort = await freePort("127.0.0.1", true);
     mkdirSync(join(dir, "sound"));
     writeFileSync(
@@ -141,6 +146,7 @@ export class BaresipPhone {
       "-t",
       String(options.seconds),
       ...(options.dial ? ["-e", `/dial ${options.dial}`] : []),
+      ...(options.sipTrace ? ["-s"] : []),
     ];
     const child = spawn("baresip", args, { stdio: [options.ui ? "pipe" : "ignore", "pipe", "pipe"] });
     phone.#child = child;
@@ -262,9 +268,33 @@ export class BaresipPhone {
 
   /** What the phone heard during its call (decoded audio, 8 kHz), or undefined when it had no call. */
   heard(): Int16Array | undefined {
-    const file = readdirSync(join(this.dir, "sound")).find((name) => name.endsWith("-dec.wav"));
-    if (!file) return undefined;
-    const wav = readWav(readFileSync(join(this.dir, "sound", file)));
-    return wav.samples[0];
+    return this.heardCalls()[0];
+  }
+
+  /**
+   * What the phone heard in each of its calls, oldest first (sndfile names its files by the
+   * second the stream started, so calls must start at least a second apart).
+   */
+  heardCalls(): Int16Array[] {
+    return readdirSync(join(this.dir, "sound"))
+      .filter((name) => name.endsWith("-dec.wav"))
+      .sort()
+      .map((file) => readWav(readFileSync(join(this.dir, "sound", file))).samples[0] as Int16Array);
+  }
+
+  /**
+   * The SIP requests of a method the phone received (with `sipTrace`): start line, headers and
+   * body as printed. baresip prints each message after a `#` and a `UDP <from> -> <to>` line (the
+   * `#` may end a statistics line).
+   */
+  received(method: string): string[] {
+    const out: string[] = [];
+    for (const match of this.output.matchAll(
+      /(?:UDP|TCP) (\S+) -> (\S+)\r?\n([\s\S]*?)(?=\r?\n#|#\r?\n(?:UDP|TCP) |$)/g,
+    )) {
+      const [, , to = "", message = ""] = match;
+      if (to.endsWith(`:${this.sipPort}`) && message.startsWith(`${method} sip`)) out.push(message);
+    }
+    return out;
   }
 }

@@ -11,7 +11,7 @@ import { freePort } from "./sipp.ts";
 export async function registerSippPhone(
   node: ParleyNode,
   extension: string,
-  options: { domain?: string; protocol?: "udp" | "tcp"; contactSuffix?: string } = {},
+  options: { domain?: string; protocol?: "udp" | "tcp"; contactSuffix?: string; userAgent?: string } = {},
 ): Promise<number> {
   const protocol = options.protocol ?? "udp";
   const port = await freePort("127.0.0.1", protocol === "tcp");
@@ -27,7 +27,7 @@ export async function bindContact(
   node: ParleyNode,
   extension: string,
   port: number,
-  options: { domain?: string; protocol?: "udp" | "tcp"; contactSuffix?: string } = {},
+  options: { domain?: string; protocol?: "udp" | "tcp"; contactSuffix?: string; userAgent?: string } = {},
 ): Promise<void> {
   const protocol = options.protocol ?? "udp";
   const domain = options.domain ?? "parley.test";
@@ -42,6 +42,7 @@ export async function bindContact(
     source: { protocol, address: "127.0.0.1", port },
     path: [],
     registeredAt: now,
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
   });
 }
 

@@ -20,16 +20,19 @@ import type { Leg } from "../legs/leg.ts";
 import { type CallRouter, dialTarget, type Subscriber } from "../routing/call-router.ts";
 import type {
   CallParty,
+  CallPlayItem,
   DialResult,
   DialTarget,
   FeatureCode,
   InboundCallInfo,
+  PreemptionResult,
   ServiceModule,
 } from "../service-api/call-session.ts";
 import { Call } from "./call.ts";
 import { CallJournal } from "./call-journal.ts";
 import { ConferenceRooms } from "./conference-rooms.ts";
 import { connectCaller } from "./connect-caller.ts";
+import { preemptLeg } from "./preemption.ts";
 
 export interface CallControlOptions {
   stack: SipStack;
@@ -53,6 +56,8 @@ export interface CallControlOptions {
   metrics?: Registry;
   /** Feature code overrides by name (calls.feature_codes), e.g. { "record-toggle": "*9" }. */
   featureCodes?: Readonly<Record<string, string>>;
+  /** Alert-Info on INVITEs of ordinary calls between users (calls.normal_alert_info); none when empty. */
+  normalAlertInfo?: string;
 }
 
 export interface CallControlEvents extends Record<string, unknown[]> {
@@ -70,8 +75,8 @@ export type OriginateApp = (call: Call, party: CallParty) => void | Promise<void
 export class CallControl extends TypedEmitter<CallControlEvents> {
   readonly #o: CallControlOptions;
   readonly #calls = new Map<string, Call>();
-  /** Users (AOR) → calls they are a party of, for busy detection. */
-  readonly #busy = new Map<string, Set<string>>();
+  /** Users (AOR) → their legs in calls in progress (leg id → call id), for busy detection and preemption. */
+  readonly #busy = new Map<string, Map<string, string>>();
   readonly #services: ServiceModule[] = [];
   readonly #callsTotal: Counter<"kind" | "disposition">;
   readonly #legsTotal: Counter<"direction" | "cause">;
@@ -200,7 +205,6 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
           options.onFailed?.(result.failed, result.sipStatus);
           return;
         }
-        this.#markBusy(call, result.answered);
         await options.app(call, result.answered);
       })
       .catch((error: unknown) => {
@@ -214,6 +218,32 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
   /** Whether `aor` is a party of a call in progress. */
   isBusy(aor: string): boolean {
     return (this.#busy.get(aor)?.size ?? 0) > 0;
+  }
+
+  /**
+   * RFC 4411 preemption for `by`: every call `aor` is a party of whose priority is lower than
+   * `by`'s loses the user's leg (BYE with the preemption Reason) and its other parties hear
+   * `announcement` before their BYE. Calls of equal or higher priority are left alone and counted
+   * as `blocked`.
+   */
+  async preempt(aor: string, by: Call, announcement: CallPlayItem[]): Promise<PreemptionResult> {
+    const preempted: Array<{ callId: string; others: string[] }> = [];
+    let blocked = 0;
+    for (const [legId, callId] of [...(this.#busy.get(aor) ?? [])]) {
+      const call = this.#calls.get(callId);
+      const leg = call?.leg(legId);
+      if (!call || !leg || leg.ended || call === by) continue;
+      if (call.priority >= by.priority) {
+        blocked++;
+        continue;
+      }
+      by.logger.info({ preemptedCall: call.id, legId, aor }, "preempting a call of lower priority");
+      // Named before their legs end (an ended leg is no longer a user's).
+      const users = new Map(call.parties.map((party) => [party.id, this.#aorOf(party.id)]));
+      const others = preemptLeg(call, leg, announcement, this.conferences);
+      preempted.push({ callId: call.id, others: others.map((other) => users.get(other.id) ?? other.uri) });
+    }
+    return { preempted, blocked };
   }
 
   // ---- inbound steps -------------------------------------------------------------------------
@@ -243,7 +273,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       return;
     }
     call.adopt(leg);
-    if (caller) this.#addBusy(caller, call.id);
+    if (caller) this.#addBusy(caller, call, leg);
     const user = await this.#callerRecord(caller);
     const info: InboundCallInfo = {
       dialled,
@@ -262,8 +292,8 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     const profile = user ? this.#profile(user) : undefined;
     await connectCaller(call, leg, dialTarget(dialled), {
       isBusy: (aor) => !this.#o.callWaiting && this.isBusy(aor),
-      onAnswered: (party) => this.#markBusy(call, party),
       viaTrunks: caller !== undefined,
+      ...(this.#o.normalAlertInfo ? { alertInfo: this.#o.normalAlertInfo } : {}),
       ...(profile ? { callerId: profile } : {}),
       info: {
         dialled,
@@ -420,11 +450,11 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         conferences: this.conferences,
         sessionTimer: this.#o.sessionTimer ?? 0,
         findDialog: (dialog) => this.#findDialog(dialog),
+        preempt: (aor, by, announcement) => this.preempt(aor, by, announcement),
         connectParties: async (connecting, parties, info, bridge) => {
           for (const service of this.#services) await service.beforeBridge?.(connecting, parties, info);
           if (parties.caller.state === "Ended" || parties.callee.state === "Ended") return;
           bridge();
-          this.#markBusy(connecting, parties.caller);
           for (const service of this.#services) {
             await Promise.resolve(service.bridged?.(connecting, parties, info)).catch((error: unknown) =>
               connecting.logger.error(
@@ -441,6 +471,11 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     this.cdrs?.follow(call, caller ? { caller } : {});
     this.journal.follow(call);
     this.#watchFeatureCodes(call);
+    // A user whose phone answered a leg of any call is busy until that leg ends.
+    call.on("answered", (party) => {
+      const leg = call.leg(party.id);
+      if (leg?.direction === "outbound") this.#addBusy(leg.addresses.to.replace(/^sips:/, "sip:"), call, leg);
+    });
     call.on("hungup", (party, end) => this.#legsTotal.inc({ direction: party.direction, cause: end.cause }));
     call.on("ended", () => {
       const answered = call.parties.some((leg) => leg.session !== undefined);
@@ -450,10 +485,6 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         disposition: dispositionFor(end?.cause ?? call.failure ?? "NORMAL_UNSPECIFIED", answered),
       });
       this.#calls.delete(call.id);
-      for (const [aor, calls] of this.#busy) {
-        calls.delete(call.id);
-        if (calls.size === 0) this.#busy.delete(aor);
-      }
     });
     this.safeEmit("call", call);
     return call;
@@ -476,17 +507,20 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     return undefined;
   }
 
-  #markBusy(call: Call, party: CallParty): void {
-    const leg = call.leg(party.id) as Leg | undefined;
-    if (!leg) return;
-    const to = leg.addresses.to;
-    if (to) this.#addBusy(to.replace(/^sips:/, "sip:"), call.id);
+  /** The user a leg belongs to (its AOR), when it is a user's answered or calling leg. */
+  #aorOf(legId: string): string | undefined {
+    for (const [aor, legs] of this.#busy) if (legs.has(legId)) return aor;
+    return undefined;
   }
 
-  #addBusy(aor: string, callId: string): void {
-    const calls = this.#busy.get(aor) ?? new Set<string>();
-    calls.add(callId);
-    this.#busy.set(aor, calls);
+  #addBusy(aor: string, call: Call, leg: Leg): void {
+    const legs = this.#busy.get(aor) ?? new Map<string, string>();
+    legs.set(leg.id, call.id);
+    this.#busy.set(aor, legs);
+    leg.once("hungup", () => {
+      legs.delete(leg.id);
+      if (legs.size === 0 && this.#busy.get(aor) === legs) this.#busy.delete(aor);
+    });
   }
 }
 

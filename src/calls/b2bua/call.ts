@@ -19,11 +19,13 @@ import type {
   ConferenceRoom,
   ConnectedCallInfo,
   ConnectedParties,
+  DialledDevice,
   DialOptions,
   DialResult,
   DialTarget,
   MessageRecording,
   MessageRecordingOptions,
+  PreemptionResult,
 } from "../service-api/call-session.ts";
 import { detectAnsweringMachine } from "./answering-machine-detection.ts";
 import type { ConferenceRooms } from "./conference-rooms.ts";
@@ -50,6 +52,8 @@ export interface CallContext {
     toTag: string;
     fromTag: string;
   }): { call: Call; leg: Leg } | undefined;
+  /** Ends the calls of `aor` whose priority is lower than `by`'s (RFC 4411), see CallSession.preempt. */
+  preempt(aor: string, by: Call, announcement: CallPlayItem[]): Promise<PreemptionResult>;
   /** Runs services' beforeBridge, `bridge`, then their bridged hooks (recording …) for a service-made connection. */
   connectParties(
     call: Call,
@@ -86,6 +90,7 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
   /** What was dialled (the Request-URI user of an inbound call). */
   readonly dialled: string;
   service = "basic";
+  priority = 0;
   readonly #context: CallContext;
   readonly #legs = new Map<string, Leg>();
   readonly #players = new Map<string, Player>();
@@ -250,7 +255,10 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
       if (route.kind === "failed") routeFailure ??= route.cause;
       else
         outbound.push(
-          ...route.targets.map((t) => ({ ...t, headers: [...(t.headers ?? []), ...dialHeaders(options)] })),
+          ...route.targets.map((t) => ({
+            ...t,
+            headers: [...(t.headers ?? []), ...dialHeaders(options, t.device ?? {})],
+          })),
         );
     }
     if (outbound.length === 0) return { failed: routeFailure ?? "NO_ROUTE_DESTINATION" };
@@ -446,6 +454,9 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
       get size() {
         return rooms.size(name);
       },
+      get members() {
+        return rooms.members(name);
+      },
       join: (party, options = {}) => {
         const leg = this.#leg(party);
         for (const pairing of this.#pairings) if (pairing.a === leg || pairing.b === leg) pairing.close();
@@ -496,6 +507,14 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
 
   detectAnsweringMachine(party: CallParty, options: Partial<AmdOptions> = {}): Promise<AmdVerdict> {
     return detectAnsweringMachine(this.#leg(party), { ...options, clock: this.#context.clock });
+  }
+
+  preempt(
+    user: { extension: string; domain?: string },
+    options: { announcement?: CallPlayItem[] } = {},
+  ): Promise<PreemptionResult> {
+    const aor = `sip:${user.extension}@${user.domain ?? this.#context.router.defaultDomain}`;
+    return this.#context.preempt(aor, this, options.announcement ?? []);
   }
 
   hangup(party?: CallParty, cause: HangupCause = "NORMAL_CLEARING"): void {
@@ -555,9 +574,10 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
   }
 }
 
-function dialHeaders(options: DialOptions): Array<[string, string]> {
+function dialHeaders(options: DialOptions, device: DialledDevice): Array<[string, string]> {
   const headers: Array<[string, string]> = [];
-  if (options.alertInfo) headers.push(["Alert-Info", options.alertInfo]);
+  const alertInfo = typeof options.alertInfo === "function" ? options.alertInfo(device) : options.alertInfo;
+  if (alertInfo) headers.push(["Alert-Info", alertInfo]);
   if (options.resourcePriority) headers.push(["Resource-Priority", options.resourcePriority]);
   if (options.priority) headers.push(["Priority", options.priority]);
   return headers;

@@ -2,9 +2,14 @@ import type { Logger } from "../../kernel/log.ts";
 import type { ConferenceMixer, MediaEngine } from "../../media/index.ts";
 import type { Leg } from "../legs/leg.ts";
 
+interface Member {
+  muted: boolean;
+  off: () => void;
+}
+
 interface Room {
   mixer: ConferenceMixer;
-  members: Map<string, () => void>;
+  members: Map<string, Member>;
 }
 
 /**
@@ -30,6 +35,14 @@ export class ConferenceRooms {
     return [...this.#rooms.keys()];
   }
 
+  /** The legs in a room and whether each is muted (empty when there is no such room). */
+  members(name: string): Array<{ partyId: string; muted: boolean }> {
+    return [...(this.#rooms.get(name)?.members ?? new Map<string, Member>())].map(([partyId, m]) => ({
+      partyId,
+      muted: m.muted,
+    }));
+  }
+
   join(name: string, leg: Leg, options: { muted?: boolean } = {}): void {
     const media = leg.media;
     if (!media || leg.ended) throw new Error(`leg ${leg.id} has no media to join ${name} with`);
@@ -44,15 +57,15 @@ export class ConferenceRooms {
     if (options.muted) room.mixer.mute(leg.id, true);
     const onHangup = () => this.leave(name, leg);
     leg.on("hungup", onHangup);
-    room.members.set(leg.id, () => leg.off("hungup", onHangup));
+    room.members.set(leg.id, { muted: options.muted === true, off: () => leg.off("hungup", onHangup) });
     leg.logger.info({ conference: name, members: room.members.size }, "joined conference");
   }
 
   leave(name: string, leg: Leg): void {
     const room = this.#rooms.get(name);
-    const off = room?.members.get(leg.id);
-    if (!room || !off) return;
-    off();
+    const member = room?.members.get(leg.id);
+    if (!room || !member) return;
+    member.off();
     room.members.delete(leg.id);
     room.mixer.leave(leg.id);
     if (room.members.size === 0) {
@@ -62,7 +75,16 @@ export class ConferenceRooms {
     }
   }
 
+  /** Takes a leg out of every room it is in (it is being preempted or moved). */
+  leaveAll(leg: Leg): void {
+    for (const [name, room] of [...this.#rooms]) if (room.members.has(leg.id)) this.leave(name, leg);
+  }
+
   mute(name: string, leg: Leg, muted: boolean): void {
-    this.#rooms.get(name)?.mixer.mute(leg.id, muted);
+    const room = this.#rooms.get(name);
+    const member = room?.members.get(leg.id);
+    if (!room || !member) return;
+    member.muted = muted;
+    room.mixer.mute(leg.id, muted);
   }
 }

@@ -26,11 +26,12 @@ export async function connectCaller(
   target: DialTarget,
   hooks: {
     isBusy(aor: string): boolean;
-    onAnswered(party: CallParty): void;
     /** Whether the caller may reach trunks (an authenticated user: yes; a trunk: no). */
     viaTrunks: boolean;
     /** The caller's own caller ID from their profile. */
     callerId?: { number: string; name?: string; external?: string };
+    /** Alert-Info for the callee's phones (calls.normal_alert_info). */
+    alertInfo?: string;
     /** Services' look-ups once the call is routed (run while the phones ring). */
     routed?(info: ConnectedCallInfo): Promise<void>;
     /** Services' ring-back for this call (early media), if any. */
@@ -56,6 +57,7 @@ export async function connectCaller(
     relayVideoOf: caller,
     viaTrunks: hooks.viaTrunks,
     ...(hooks.callerId ? { callerId: hooks.callerId } : {}),
+    ...(hooks.alertInfo ? { alertInfo: hooks.alertInfo } : {}),
   };
   // Routed once: the route both tells whether the callee is free and is what gets dialled.
   const route = await call.route(target, dialOptions);
@@ -169,7 +171,6 @@ export async function connectCaller(
   }
   caller.answer();
   if (route.kind === "user") report(route.subscriber, "answered");
-  hooks.onAnswered(result.answered);
   const parties = { caller, callee: result.answered };
   if (earlyBridged?.party !== result.answered && hooks.beforeBridge) {
     earlyBridged?.pairing.close();

@@ -59,6 +59,8 @@ export interface CallRecord {
   /** What the payer was charged, in minor units of `currency`. */
   cost?: number;
   currency?: string;
+  /** The call's priority when above 0: emergency calls carry their number's level; ordinary calls none. */
+  priority?: number;
 }
 
 /** Filters for reading CDRs back (API, CLI). Times are epoch milliseconds; `before` is exclusive. */
@@ -68,6 +70,8 @@ export interface CdrQuery {
   /** Matches `from`, `to`, `caller` or `callee` containing this text. */
   party?: string;
   disposition?: CdrDisposition;
+  /** Only calls with a priority (emergency calls), or only calls without one. */
+  emergency?: boolean;
   limit?: number;
   /** Newest first; for paging, the `startedAt` and `id` of the last record seen. */
   after?: { startedAt: number; id: string };

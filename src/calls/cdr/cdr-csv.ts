@@ -22,6 +22,7 @@ const COLUMNS: ReadonlyArray<readonly [name: string, value: (r: CallRecordWithLe
   ["payer", (r) => r.payer ?? ""],
   ["cost", (r) => (r.cost === undefined ? "" : String(r.cost))],
   ["currency", (r) => r.currency ?? ""],
+  ["priority", (r) => (r.priority === undefined ? "" : String(r.priority))],
 ];
 
 /** The header line of a CDR export, with its CRLF (RFC 4180 §2). */

@@ -97,6 +97,7 @@ export class CdrWriter {
           disposition: dispositionFor(end.cause, answeredAt !== undefined),
           cause: end.cause,
           service: call.service,
+          ...(call.priority > 0 ? { priority: call.priority } : {}),
           ...(end.sipStatus === undefined ? {} : { sipStatus: end.sipStatus }),
           ...(end.reason === undefined ? {} : { reason: end.reason }),
           ...(callee ? { callee: callee.addresses.to.replace(/^sips?:/, "") } : {}),

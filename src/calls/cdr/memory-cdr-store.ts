@@ -69,6 +69,7 @@ export class MemoryCdrStore implements CdrStore, CdrFeed {
           (query.since === undefined || c.startedAt >= query.since) &&
           (query.before === undefined || c.startedAt < query.before) &&
           (query.disposition === undefined || c.disposition === query.disposition) &&
+          (query.emergency === undefined || (c.priority !== undefined) === query.emergency) &&
           (party === undefined ||
             [c.from, c.to, c.caller, c.callee].some((v) => v?.toLowerCase().includes(party))) &&
           (after === undefined ||

@@ -5,8 +5,13 @@ import { Leg, type LegOptions, sdpBody } from "./leg.ts";
 import { reasonHeader } from "./reason-header.ts";
 import { MIN_SESSION_EXPIRES, parseSessionExpires } from "./session-timer.ts";
 
-/** Where an outbound leg goes, in SIP terms (built by the router from a binding or a trunk). */
-export type OutboundTarget = Omit<OutgoingInviteOptions, "body">;
+/**
+ * Where an outbound leg goes, in SIP terms (built by the router from a binding or a trunk), and
+ * which phone that is when it is a user's (for per-model ring markings).
+ */
+export type OutboundTarget = Omit<OutgoingInviteOptions, "body"> & {
+  device?: { extension?: string; domain?: string; userAgent?: string };
+};
 
 /**
  * A leg Parley places: an INVITE with an offer from a port pair opened for it. 180 → Ringing;
@@ -71,8 +76,9 @@ export class OutboundLeg extends Leg {
             ["Supported", "timer"],
           ]
         : [];
+    const { device: _device, ...request } = target;
     const invite = stack.invite({
-      ...target,
+      ...request,
       headers: [...(target.headers ?? []), ...timer],
       body: sdpBody(offer.offer),
     });

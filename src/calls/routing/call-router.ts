@@ -109,7 +109,20 @@ function bindingTarget(binding: Binding, from: NameAddr, to: NameAddr): Outbound
     port: binding.source.port,
     ...(binding.source.flowId === undefined ? {} : { flowId: binding.source.flowId }),
   };
-  return { uri: parseUri(binding.contact), target, from, to, route: binding.path };
+  const extension = to.uri instanceof SipUri ? to.uri.decodedUser : undefined;
+  const domain = to.uri instanceof SipUri ? to.uri.host : undefined;
+  return {
+    uri: parseUri(binding.contact),
+    target,
+    from,
+    to,
+    route: binding.path,
+    device: {
+      ...(extension ? { extension } : {}),
+      ...(domain ? { domain } : {}),
+      ...(binding.userAgent ? { userAgent: binding.userAgent } : {}),
+    },
+  };
 }
 
 /** A dialled number as stored in the directory: a leading + and the digits ("+49 30 1234-56" → "+4930123456"). */

@@ -35,9 +35,15 @@ export interface DialOptions {
    * by the server; never for calls that came in from a trunk (no open relay). Default false.
    */
   viaTrunks?: boolean;
-  /** Extra headers a service may set by name (Alert-Info, Resource-Priority, Priority). */
-  alertInfo?: string;
+  /**
+   * How the callee's phones should ring (RFC 7462 Alert-Info), e.g. `<urn:alert:service:emergency>`:
+   * one value for every phone, or chosen per phone (a vendor form for a desk phone model, told
+   * by the User-Agent it registered with).
+   */
+  alertInfo?: string | ((device: DialledDevice) => string | undefined);
+  /** RFC 4412 Resource-Priority, e.g. `esnet.0`. */
   resourcePriority?: string;
+  /** RFC 3261 §20.26 Priority: `emergency`, `urgent`, `normal` or `non-urgent`. */
   priority?: string;
   /** Offer the callee this party's video formats, for video pass-through (an inbound party that offered video). */
   relayVideoOf?: CallParty;
@@ -45,6 +51,13 @@ export interface DialOptions {
   onBehalfOf?: CallParty;
   /** Reached when a phone rings or sends early media (the caller hears it when bridged early). */
   onProgress?: (party: CallParty, kind: "ringing" | "earlymedia") => void;
+}
+
+/** A phone a dial rings: whose it is and the User-Agent it registered with (for vendor-specific ring markings). */
+export interface DialledDevice {
+  readonly extension?: string;
+  readonly domain?: string;
+  readonly userAgent?: string;
 }
 
 export type DialResult = { answered: CallParty } | { failed: HangupCause; sipStatus?: number };
@@ -62,6 +75,21 @@ export interface CollectOptions {
 export interface CallSession {
   readonly id: string;
   readonly parties: readonly CallParty[];
+  /**
+   * The call's precedence: 0 for ordinary calls, higher for emergency calls (a service sets it).
+   * A call is preempted only for a call of higher priority.
+   */
+  priority: number;
+  /**
+   * RFC 4411 preemption: ends the calls `user` is a party of whose priority is lower than this
+   * call's. The user's leg gets BYE with `Reason: preemption ;cause=1 ;text="UA Preemption"`;
+   * every other party of those calls first hears `announcement`, then gets the same BYE.
+   * Resolves once the user's legs are gone (the announcements go on).
+   */
+  preempt(
+    user: { extension: string; domain?: string },
+    options?: { announcement?: CallPlayItem[] },
+  ): Promise<PreemptionResult>;
   ring(party: CallParty): void;
   earlyMedia(party: CallParty): void;
   answer(party: CallParty): void;
@@ -139,11 +167,21 @@ export interface CallSessionEvents extends Record<string, unknown[]> {
   ended: [];
 }
 
+/** What `preempt` did. */
+export interface PreemptionResult {
+  /** The calls ended for this one: their ids and the other parties cut off (SIP URIs). */
+  readonly preempted: ReadonlyArray<{ callId: string; others: readonly string[] }>;
+  /** Calls of the user that were left alone: their priority is not lower than this call's. */
+  readonly blocked: number;
+}
+
 /** A conference as services see it (mixing is the media engine's ConferenceMixer). */
 export interface ConferenceRoom {
   readonly name: string;
   /** Parties in the room now. */
   readonly size: number;
+  /** Who is in the room now (party ids of any call on the node), and whether each is muted. */
+  readonly members: ReadonlyArray<{ partyId: string; muted: boolean }>;
   /** Moves a party into the room (out of any bridge); it leaves when it hangs up. */
   join(party: CallParty, options?: { muted?: boolean }): void;
   leave(party: CallParty): void;
@@ -179,6 +217,8 @@ export interface ConnectedCallInfo {
   dialled: string;
   /** The caller as presented in From (number or user, display name), for callers that are not users. */
   presented?: { user?: string; name?: string };
+  /** Set by a service whose call must be recorded whatever the subscriptions (an emergency number). */
+  forceRecording?: boolean;
 }
 
 /**

@@ -67,6 +67,9 @@ const Cdr = Type.Object(
     payer: Type.Optional(Type.String({ description: "The billing account that paid (click-to-call)." })),
     cost: Type.Optional(Type.Integer({ description: "What the payer was charged, minor units." })),
     currency: Type.Optional(Type.String()),
+    priority: Type.Optional(
+      Type.Integer({ description: "Emergency calls: the priority of the number dialled (1 or more)." }),
+    ),
     legs: Type.Array(Leg, { description: "Leg attempts in start order." }),
   },
   { description: "A call detail record. A record without endedAt is a call in progress." },
@@ -83,6 +86,9 @@ const Filters = {
     }),
   ),
   disposition: Type.Optional(Disposition),
+  emergency: Type.Optional(
+    Type.Boolean({ description: "true: only emergency calls (with a priority); false: only the others." }),
+  ),
 };
 
 /** GET /api/v1/cdrs, /api/v1/cdrs/{id} and /api/v1/cdrs.csv: call detail records, newest first. */
@@ -143,7 +149,7 @@ export const cdrRoutes: FastifyPluginAsyncTypebox<CdrRoutesOptions> = async (app
         response: {
           200: {
             description:
-              "Columns: id, kind, from, to, caller, callee, service, startedAt, answeredAt, endedAt, disposition, sipStatus, cause, reason, legs (the number of leg attempts), payer, cost, currency.",
+              "Columns: id, kind, from, to, caller, callee, service, startedAt, answeredAt, endedAt, disposition, sipStatus, cause, reason, legs (the number of leg attempts), payer, cost, currency, priority.",
             content: { "text/csv": { schema: Type.String() } },
           },
           ...errorResponses(400, 401, 403),
@@ -185,12 +191,14 @@ function filters(query: {
   before?: string;
   party?: string;
   disposition?: CdrQuery["disposition"];
+  emergency?: boolean;
 }) {
   const out: CdrQuery = {};
   if (query.since !== undefined) out.since = Date.parse(query.since);
   if (query.before !== undefined) out.before = Date.parse(query.before);
   if (query.party !== undefined) out.party = query.party;
   if (query.disposition !== undefined) out.disposition = query.disposition;
+  if (query.emergency !== undefined) out.emergency = query.emergency;
   return out;
 }
 

@@ -226,8 +226,10 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
 
   /** Which subscription, if any, makes this call recorded (RFC-free: the service's own rule). */
   async #decide(info: ConnectedCallInfo): Promise<Decision | undefined> {
-    // Emergency numbers are recorded whoever calls, without an announcement (recording.force_for_numbers).
-    if (this.#o.forcedNumbers?.includes(info.dialled)) return { reason: "emergency", announce: false };
+    // Emergency numbers are recorded whoever calls, without an announcement: those listed in
+    // recording.force_for_numbers, and calls a service marks (an emergency number set to record).
+    if (info.forceRecording || this.#o.forcedNumbers?.includes(info.dialled))
+      return { reason: "emergency", announce: false };
     const check = async (party: PartyIdentity | undefined, direction: "outgoing" | "incoming") => {
       if (!party?.features.recording) return undefined;
       const subscription =

@@ -1,0 +1,37 @@
+import type { Leg } from "../legs/leg.ts";
+import type { CallPlayItem } from "../service-api/call-session.ts";
+import type { Call } from "./call.ts";
+import type { ConferenceRooms } from "./conference-rooms.ts";
+
+/**
+ * RFC 4411 §4 preemption of one user's leg in `call`, for a call of higher priority that needs
+ * that user: the leg is released from its partners (bridges, rooms) and gets BYE with
+ * `Reason: preemption ;cause=1 ;text="UA Preemption"`; every other live party is released too,
+ * hears `announcement` ("this call has been interrupted for an emergency call") and then gets the
+ * same BYE. Parties that never answered are hung up at once. Returns the other parties.
+ */
+export function preemptLeg(
+  call: Call,
+  leg: Leg,
+  announcement: CallPlayItem[],
+  rooms: ConferenceRooms,
+): Array<{ id: string; uri: string }> {
+  while (call.releasePartner(leg)) {}
+  rooms.leaveAll(leg);
+  call.logger.info({ legId: leg.id }, "preempted for a call of higher priority");
+  leg.hangup("PREEMPTED");
+  const others = call.parties.filter((other) => other !== leg && !other.ended);
+  for (const other of others) {
+    while (call.releasePartner(other)) {}
+    rooms.leaveAll(other);
+    if (!other.answered || announcement.length === 0) {
+      other.hangup("PREEMPTED");
+      continue;
+    }
+    void call.play(other, announcement).then(() => other.hangup("PREEMPTED"));
+  }
+  return others.map((other) => ({
+    id: other.id,
+    uri: other.direction === "inbound" ? other.addresses.from : other.addresses.to,
+  }));
+}
