@@ -12,8 +12,9 @@ function area(name: string): string {
 
 /**
  * §2.1 layers, from the bottom: kernel → config → {sip, media, imap, smtp, directory} → registrar →
- * calls → {services, billing} → http, cli → node → main. Each module lists what it may import besides
- * itself; everything else under src/ is forbidden (modules of the same layer included).
+ * calls → {services, billing} → http, cli → node → main; phone sits on kernel, sip and media only, and
+ * cli above it. Each module lists what it may import besides itself; everything else under src/ is
+ * forbidden (modules of the same layer included).
  * storage/ and cluster/ are not layers; the adapter rules below govern them.
  */
 const LAYERS: ReadonlyArray<readonly [module: string, mayImport: readonly string[]]> = (() => {
@@ -34,12 +35,16 @@ const LAYERS: ReadonlyArray<readonly [module: string, mayImport: readonly string
     // The subscriber directory (domains, users, API tokens and their store ports) sits on kernel only.
     ["directory", kernel],
     ["registrar", protocols],
+    // The softphone (`parley phone`) is a SIP user agent with media of its own, beside calls/ rather
+    // than on top of it: it may import sip/, media/ (each through its index.ts, see §2.7) and kernel/.
+    ["phone", [...kernel, "sip", "media"]],
     ["calls", registrar],
     ["services", calls],
     ["billing", calls],
     ["http", features],
-    // §1: "cli/ may import config/, node/, storage/": the one upward edge of the list.
-    ["cli", [...features, "node"]],
+    // §1: "cli/ may import config/, node/, storage/": the one upward edge of the list. `parley phone`
+    // runs the softphone, so cli/ may import phone/ too.
+    ["cli", [...features, "node", "phone"]],
     ["node", edges],
     ["main.ts", [...edges, "node"]],
   ];
@@ -74,7 +79,7 @@ const sipLayerRules: IForbiddenRuleType[] = SIP_LAYERS.slice(0, -1).map((layer, 
 });
 
 /** §2.7: outside a top-level module, import only its index.ts. */
-const DEEP_IMPORT_MODULES = ["sip", "media", "calls", "registrar", "imap", "smtp"] as const;
+const DEEP_IMPORT_MODULES = ["sip", "media", "calls", "registrar", "imap", "smtp", "phone"] as const;
 
 const deepImportRules: IForbiddenRuleType[] = [
   ...DEEP_IMPORT_MODULES.map(
