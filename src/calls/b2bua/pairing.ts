@@ -1,5 +1,5 @@
 import type { MediaEngine, PlayItem, RelayBridge } from "../../media/index.ts";
-import type { Leg, TransferRequest } from "../legs/leg.ts";
+import type { Leg, LegEnd, TransferRequest } from "../legs/leg.ts";
 
 /** What a pairing asks of its call (playback and transfers are the call's business). */
 export interface PairingHost {
@@ -47,9 +47,11 @@ export class Pairing {
       [a, b],
       [b, a],
     ] as const) {
-      this.#listen(leg, "hungup", () => {
+      // A phone that ended its call for an emergency one (RFC 4411) preempted its partner too:
+      // the partner's BYE carries the preemption Reason, as a B2BUA passes the cause on.
+      this.#listen(leg, "hungup", (end: LegEnd) => {
         this.close();
-        if (!this.keepOther) other.hangup("NORMAL_CLEARING");
+        if (!this.keepOther) other.hangup(end.cause === "PREEMPTED" ? "PREEMPTED" : "NORMAL_CLEARING");
       });
       this.#listen(leg, "held", () => this.#holdChanged());
       this.#listen(leg, "transfer", (request: TransferRequest) => host.transfer(leg, other, request, this));

@@ -30,6 +30,7 @@ resource_priority = "esnet.1"
 number = "113"
 users = ["3003"]
 announcement = false
+record = true
 
 [[phone_profiles]]
 name = "yealink"
@@ -145,6 +146,10 @@ describe("emergency markings on INVITEs, against SIPp (real peers)", () => {
       priority: "emergency",
       resourcePriority: "esnet.0",
     });
+    // 113 is set to record: the call was recorded whatever the users' subscriptions.
+    await eventually(async () => (await parley.node.recording.store.list({})).length > 0, "the recording");
+    const [recording] = await parley.node.recording.store.list({});
+    assert.equal(recording?.reason, "emergency");
   });
 });
 
