@@ -6,6 +6,7 @@ import { createLogger } from "../kernel/log.ts";
 import { PARLEY_VERSION } from "../node/version.ts";
 import { cdrCommands } from "./cdr-commands.ts";
 import { type CliOutput, configOf, withDirectory } from "./context.ts";
+import { emergencyCommands } from "./emergency-commands.ts";
 import { phoneCommand } from "./phone-command.ts";
 import { userRecordingCommand } from "./recording-commands.ts";
 import { registrationCommands } from "./registration-commands.ts";
@@ -48,6 +49,7 @@ export function buildProgram(io: ProgramIo): Command {
   tokenCommands(program, io);
   registrationCommands(program, io);
   cdrCommands(program, io);
+  emergencyCommands(program, io);
   phoneCommand(program, io);
 
   const configCommand = program.command("config").description("inspect the configuration");

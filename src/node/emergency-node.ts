@@ -19,13 +19,34 @@ export async function startEmergencyNode(deps: {
   calls: CallControl;
   defaultDomain: string;
 }): Promise<EmergencyService> {
+  const service = emergencyService({
+    ...deps,
+    userExists: async (extension, domain) =>
+      (await deps.subscribers.byExtension(extension, domain)) !== undefined,
+  });
+  await service.start();
+  deps.calls.register(service.module);
+  return service;
+}
+
+/**
+ * The emergency service over SQL and the config file, not started: the node starts and registers
+ * it; `parley emergency` uses it to manage numbers and read the audit with the same rules.
+ */
+export function emergencyService(deps: {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  database: SqlDatabase;
+  defaultDomain: string;
+  userExists(extension: string, domain: string): Promise<boolean>;
+}): EmergencyService {
   const { config } = deps;
-  const service = new EmergencyService({
+  return new EmergencyService({
     store: new SqlEmergencyNumberStore(deps.database.db, () => deps.clock.now()),
     configNumbers: config.emergency_numbers.map(fromConfig),
     audit: new SqlEmergencyAuditLog(deps.database.db),
-    userExists: async (extension, domain) =>
-      (await deps.subscribers.byExtension(extension, domain)) !== undefined,
+    userExists: deps.userExists,
     busyCallee: config.emergency.busy_callee,
     preemptionAnnouncement: config.emergency.preemption_announcement,
     retryDelaySeconds: config.emergency.retry_delay,
@@ -39,9 +60,6 @@ export async function startEmergencyNode(deps: {
     clock: deps.clock,
     logger: deps.logger.child({ service: "emergency" }),
   });
-  await service.start();
-  deps.calls.register(service.module);
-  return service;
 }
 
 function fromConfig(entry: EmergencyNumberConfig): EmergencyNumber {

@@ -24,6 +24,12 @@ const COMMANDS = [
   ["cdr"],
   ["cdr", "list"],
   ["cdr", "tail"],
+  ["emergency"],
+  ["emergency", "list"],
+  ["emergency", "set"],
+  ["emergency", "remove"],
+  ["emergency", "audit"],
+  ["phone"],
 ];
 
 async function run(argv: string[]) {
