@@ -1,8 +1,8 @@
 import type { DialledDevice } from "../../calls/index.ts";
 
 /**
- * RFC 7462 §4.2: the URN that tells a phone this is an emergency call, whatever its vendor.
- * "The value 'emergency' ... indicates that the call is an emergency call."
+ * RFC 7462 (https://www.rfc-editor.org/rfc/rfc7462): the `service` alert URN with the value
+ * `emergency` tells a phone the call is an emergency call, whatever its vendor.
  */
 export const EMERGENCY_ALERT_URN = "<urn:alert:service:emergency>";
 
@@ -25,9 +25,9 @@ export interface PhoneProfile {
 
 /**
  * The Alert-Info for an emergency INVITE to one phone: the vendor form of the first profile that
- * matches the phone, then the RFC 7462 URN (RFC 7462 §5: a phone renders the first value it
- * understands, so a desk phone that knows its vendor form uses it and others fall back to the
- * URN). Without a matching profile, the URN alone.
+ * matches the phone, then the RFC 7462 URN. Alert-Info may carry several values and a phone acts
+ * on those it understands, so a desk phone that knows its vendor form rings with it and other
+ * phones fall back to the URN. Without a matching profile, the URN alone.
  */
 export function emergencyAlertInfo(
   profiles: readonly PhoneProfile[],
