@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SystemClock } from "../../../src/kernel/clock.ts";
+import { silentLogger } from "../../../src/kernel/log.ts";
+import { SoftPhone } from "../../../src/phone/index.ts";
+import { eventually } from "../../support/call-peers.ts";
+import { startSipTestNode } from "../../support/sip-node.ts";
+
+/**
+ * Precedence between emergency calls: a user in an emergency call is not preempted by another of
+ * equal priority (the second caller gets busy and the first call goes on), only by a higher one.
+ */
+test("an emergency call is preempted only by one of higher priority, never by an equal one", async (t) => {
+  const parley = await startSipTestNode(
+    ["8001", "8002", "8003", "8004"],
+    {},
+    {
+      toml: `
+[[emergency_numbers]]
+number = "201"
+users = ["8002"]
+priority = 2
+announcement = false
+retries = 0
+
+[[emergency_numbers]]
+number = "202"
+users = ["8002"]
+priority = 2
+announcement = false
+retries = 0
+
+[[emergency_numbers]]
+number = "203"
+users = ["8002"]
+priority = 3
+announcement = false
+retries = 0
+`,
+    },
+  );
+  const phones: SoftPhone[] = [];
+  t.after(async () => {
+    await Promise.all(phones.map((p) => p.close()));
+    await parley.stop();
+  });
+  const [address = "127.0.0.1", port = "0"] = parley.target.split(":");
+  const start = async (extension: string, autoAnswer: boolean) => {
+    const phone = new SoftPhone({
+      extension,
+      password: `pw-${extension}`,
+      server: { address, port: Number(port) },
+      domain: parley.domain,
+      clock: new SystemClock(),
+      logger: silentLogger(),
+      toneHz: 1000,
+      autoAnswer,
+    });
+    phones.push(phone);
+    await phone.start();
+    await phone.register();
+    return phone;
+  };
+  const a = await start("8001", false);
+  const b = await start("8002", true);
+  const c = await start("8003", false);
+  const d = await start("8004", false);
+  const emergency = parley.node.emergency;
+
+  assert.deepEqual(await a.call("201"), { answered: true });
+  const first = emergency.calls()[0];
+  assert.ok(first);
+
+  // Equal priority: B stays with A; C hears busy.
+  const equal = await c.call("202");
+  assert.equal(equal.answered, false);
+  assert.equal(equal.answered === false && equal.status, 486);
+  assert.equal(a.state, "Connected", "A's emergency call goes on");
+  const refused = (await emergency.audit({ number: "202" })).map((s) => s.event);
+  assert.deepEqual(refused.reverse(), ["started", "busy", "left", "ended"]);
+
+  // Higher priority: A's call is preempted, D gets B.
+  let aEnd: { reason?: string } | undefined;
+  a.on("ended", (end) => {
+    aEnd = end;
+  });
+  assert.deepEqual(await d.call("203"), { answered: true });
+  await eventually(() => aEnd !== undefined, "A's call to end");
+  assert.match(aEnd?.reason ?? "", /^preemption;cause=1;text="UA Preemption"$/);
+  const steps = await emergency.audit({ callId: emergency.calls().find((c) => c.number === "203")?.callId as string });
+  assert.equal(steps[1]?.event, "preempted");
+  assert.match(steps[1]?.detail ?? "", new RegExp(`call ${first.callId}; cut off sip:8001@parley\\.test`));
+  assert.equal((await parley.node.cdrs.get(first.callId))?.cause, "PREEMPTED");
+});
