@@ -10,7 +10,7 @@ export {
 } from "./analysis/answering-machine-detector.ts";
 export { AudioTap, type AudioTapOptions } from "./analysis/audio-tap.ts";
 export { BeepDetector, type BeepDetectorOptions } from "./analysis/beep-detector.ts";
-export { ConferenceMixer } from "./bridges/conference-mixer.ts";
+export { ConferenceMixer, type ConferenceTap } from "./bridges/conference-mixer.ts";
 export { RelayBridge } from "./bridges/relay-bridge.ts";
 export { type VideoEndpoint, VideoRelay } from "./bridges/video-relay.ts";
 export {
@@ -75,6 +75,7 @@ export {
   type TransportAddress,
 } from "./sdp/session-description.ts";
 export { activeVideo, videoAnswerLine, videoOfferLine } from "./sdp/video-passthrough.ts";
+export { ConferenceRecorder } from "./sinks/conference-recorder.ts";
 export { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
 export { Player, type PlayerEvents, type PlayItem, type PlayOptions } from "./sources/player.ts";
 export * from "./sources/tone-generator.ts";

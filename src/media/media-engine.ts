@@ -12,6 +12,7 @@ import { RtpSocket } from "./rtp/rtp-socket.ts";
 import { answerOffer, createOffer, readAnswer } from "./sdp/negotiate.ts";
 import { type MediaDirection, type SdpMediaObject, SessionDescription } from "./sdp/session-description.ts";
 import { videoOfferLine } from "./sdp/video-passthrough.ts";
+import { ConferenceRecorder } from "./sinks/conference-recorder.ts";
 import { Recorder, type RecorderOptions } from "./sinks/recorder.ts";
 import { Player } from "./sources/player.ts";
 
@@ -222,6 +223,16 @@ export class MediaEngine {
 
   record(options: Omit<RecorderOptions, "clock">): Recorder {
     return this.#own(new Recorder({ ...options, clock: this.#options.clock }));
+  }
+
+  /**
+   * Records participant `id` of `mixer`: what it says (left) and what the room sends it (right),
+   * until the recorder is closed, the participant leaves or the engine closes.
+   */
+  recordConference(mixer: ConferenceMixer, id: string, path: string): ConferenceRecorder {
+    const recorder = this.#own(new ConferenceRecorder({ path }));
+    recorder.onClose = mixer.tap(id, (own, heard) => recorder.write(own, heard));
+    return recorder;
   }
 
   player(endpoint: MediaEndpoint): Player {

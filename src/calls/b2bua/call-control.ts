@@ -451,6 +451,16 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         sessionTimer: this.#o.sessionTimer ?? 0,
         findDialog: (dialog) => this.#findDialog(dialog),
         preempt: (aor, by, announcement) => this.preempt(aor, by, announcement),
+        conferenced: async (conferencing, room, info) => {
+          for (const service of this.#services) {
+            await Promise.resolve(service.conferenced?.(conferencing, room, info)).catch((error: unknown) =>
+              conferencing.logger.error(
+                { err: error, service: service.name },
+                "service failed on a conference join",
+              ),
+            );
+          }
+        },
         connectParties: async (connecting, parties, info, bridge) => {
           for (const service of this.#services) await service.beforeBridge?.(connecting, parties, info);
           if (parties.caller.state === "Ended" || parties.callee.state === "Ended") return;

@@ -13,13 +13,13 @@ import { type CallRouter, dialTarget, type RouteResult } from "../routing/call-r
 import type {
   CallParty,
   CallPlayItem,
+  CallRecording,
   CallSession,
   CallSessionEvents,
   CollectOptions,
   ConferenceRoom,
   ConnectedCallInfo,
   ConnectedParties,
-  DialledDevice,
   DialOptions,
   DialResult,
   DialTarget,
@@ -29,6 +29,7 @@ import type {
 } from "../service-api/call-session.ts";
 import { detectAnsweringMachine } from "./answering-machine-detection.ts";
 import type { ConferenceRooms } from "./conference-rooms.ts";
+import { dialHeaders } from "./dial-headers.ts";
 import { recordMessage } from "./message-recording.ts";
 import { Pairing, type PairingHost } from "./pairing.ts";
 
@@ -54,6 +55,8 @@ export interface CallContext {
   }): { call: Call; leg: Leg } | undefined;
   /** Ends the calls of `aor` whose priority is lower than `by`'s (RFC 4411), see CallSession.preempt. */
   preempt(aor: string, by: Call, announcement: CallPlayItem[]): Promise<PreemptionResult>;
+  /** Runs services' conferenced hooks (recording) for a party a service put in a room. */
+  conferenced(call: Call, room: { name: string; party: CallParty }, info: ConnectedCallInfo): Promise<void>;
   /** Runs services' beforeBridge, `bridge`, then their bridged hooks (recording …) for a service-made connection. */
   connectParties(
     call: Call,
@@ -95,7 +98,7 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
   readonly #legs = new Map<string, Leg>();
   readonly #players = new Map<string, Player>();
   readonly #pairings = new Set<Pairing>();
-  readonly #recorders = new Set<Recorder>();
+  readonly #recorders = new Set<{ close(): void }>();
   #ended = false;
 
   constructor(
@@ -493,6 +496,18 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     return recorder;
   }
 
+  recordConference(party: CallParty, room: string, path: string): CallRecording {
+    const recorder = this.#context.conferences.record(room, this.#leg(party), path);
+    if (!recorder) throw new Error(`no conference ${room} to record`);
+    this.#recorders.add(recorder);
+    return recorder;
+  }
+
+  async joinConference(party: CallParty, room: string, info: ConnectedCallInfo): Promise<void> {
+    this.conference(room).join(party);
+    await this.#context.conferenced(this, { name: room, party }, info);
+  }
+
   recordMessage(party: CallParty, options: MessageRecordingOptions): Promise<MessageRecording> {
     return recordMessage(
       this.#context.engine,
@@ -572,15 +587,6 @@ export class Call extends TypedEmitter<CallEvents> implements CallSession {
     }
     return from;
   }
-}
-
-function dialHeaders(options: DialOptions, device: DialledDevice): Array<[string, string]> {
-  const headers: Array<[string, string]> = [];
-  const alertInfo = typeof options.alertInfo === "function" ? options.alertInfo(device) : options.alertInfo;
-  if (alertInfo) headers.push(["Alert-Info", alertInfo]);
-  if (options.resourcePriority) headers.push(["Resource-Priority", options.resourcePriority]);
-  if (options.priority) headers.push(["Priority", options.priority]);
-  return headers;
 }
 
 /** The number in a From URI's user part ("1001" for sip:1001@example.com). */

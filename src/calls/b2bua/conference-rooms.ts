@@ -1,5 +1,5 @@
 import type { Logger } from "../../kernel/log.ts";
-import type { ConferenceMixer, MediaEngine } from "../../media/index.ts";
+import type { ConferenceMixer, ConferenceRecorder, MediaEngine } from "../../media/index.ts";
 import type { Leg } from "../legs/leg.ts";
 
 interface Member {
@@ -73,6 +73,15 @@ export class ConferenceRooms {
       this.#rooms.delete(name);
       this.#logger.info({ conference: name }, "conference closed");
     }
+  }
+
+  /**
+   * Records `leg` in room `name` (what it says left, what the room sends it right) while it is
+   * there; undefined when there is no such room.
+   */
+  record(name: string, leg: Leg, path: string): ConferenceRecorder | undefined {
+    const room = this.#rooms.get(name);
+    return room && this.#engine.recordConference(room.mixer, leg.id, path);
   }
 
   /** Takes a leg out of every room it is in (it is being preempted or moved). */

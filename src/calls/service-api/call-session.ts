@@ -113,6 +113,16 @@ export interface CallSession {
   /** Records two parties as a stereo WAV (a left, b right). */
   record(a: CallParty, b: CallParty, path: string): Recorder;
   /**
+   * Records a party in a conference room as a stereo WAV: what it says on the left, what the room
+   * sends it (everyone else) on the right, while it is in the room.
+   */
+  recordConference(party: CallParty, room: string, path: string): CallRecording;
+  /**
+   * Puts `party` in room `room` the way `connect` connects two parties: the services'
+   * `conferenced` hooks (recording) run for it, with `info` naming the call.
+   */
+  joinConference(party: CallParty, room: string, info: ConnectedCallInfo): Promise<void>;
+  /**
    * Records one party alone (a voicemail message, a greeting) into a mono WAV at `path` until a
    * terminating digit, silence, the maximum length or hang-up.
    */
@@ -165,6 +175,14 @@ export interface CallSessionEvents extends Record<string, unknown[]> {
   dtmf: [CallParty, { digit: string; durationMs: number }];
   hungup: [CallParty, { cause: HangupCause; by: "local" | "remote"; sipStatus?: number }];
   ended: [];
+}
+
+/** A recording in progress, as services drive it (a Recorder, or a conference's). */
+export interface CallRecording {
+  readonly framesWritten: number;
+  pause(options?: { silence?: boolean }): void;
+  resume(): void;
+  close(): void;
 }
 
 /** What `preempt` did. */
@@ -264,6 +282,12 @@ export interface ServiceModule {
   basicCallOutcome?(info: ConnectedCallInfo & { callee: PartyIdentity }, outcome: BasicCallOutcome): void;
   /** The parties are connected: recording starts here. */
   bridged?(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): void | Promise<void>;
+  /** A service put `party` in a conference room with `joinConference` (an emergency group): recording starts here. */
+  conferenced?(
+    session: CallSession,
+    room: { name: string; party: CallParty },
+    info: ConnectedCallInfo,
+  ): void | Promise<void>;
 }
 
 /** How a basic call to a user came out, for `basicCallOutcome`. */

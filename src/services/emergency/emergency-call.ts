@@ -2,6 +2,7 @@ import type {
   CallParty,
   CallPlayItem,
   CallSession,
+  ConnectedCallInfo,
   DialOptions,
   DialResult,
   HangupCause,
@@ -134,14 +135,16 @@ export class EmergencyCall {
     if (caller.state !== "Answered") session.answer(caller);
     this.#members.set(callee.id, user);
     this.#joinedAt.set(callee.id, this.#clock.now());
-    await session.connect(
-      { caller, callee },
-      {
-        dialled: this.number.number,
-        ...(this.#callerIdentity ? { caller: this.#callerIdentity } : {}),
-        ...(this.number.record ? { forceRecording: true } : {}),
-      },
-    );
+    await session.connect({ caller, callee }, this.#info());
+  }
+
+  /** The call as recording and other services see it: the number dialled, the caller, forced recording. */
+  #info(): ConnectedCallInfo {
+    return {
+      dialled: this.number.number,
+      ...(this.#callerIdentity ? { caller: this.#callerIdentity } : {}),
+      ...(this.number.record ? { forceRecording: true } : {}),
+    };
   }
 
   /** Several bound users: a dynamic conference; the caller first, then each user who answers. */
@@ -151,9 +154,10 @@ export class EmergencyCall {
     const ringing = this.number.users.map((user) => this.#ringMember(room, user));
     if (this.number.announcement) await session.play(caller, [prompt("emergency-group")]);
     if (caller.state !== "Ended") {
-      session.conference(room).join(caller);
       this.#joinedAt.set(caller.id, this.#clock.now());
       this.#audit("joined", this.callerName, `room ${room}`);
+      // Recording (when the number records) follows the caller: what they say, and the room.
+      await session.joinConference(caller, room, this.#info());
     }
     await Promise.all(ringing);
   }

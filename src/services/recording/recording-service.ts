@@ -3,6 +3,7 @@ import { createReadStream, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   type CallParty,
+  type CallRecording,
   type CallSession,
   type ConnectedCallInfo,
   type ConnectedParties,
@@ -105,6 +106,7 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
       ringback: (info) => this.#ringback(info),
       beforeBridge: (session, parties, info) => this.#beforeBridge(session, parties, info),
       bridged: (session, parties, info) => this.#bridged(session, parties, info),
+      conferenced: (session, room, info) => this.#conferenced(session, room, info),
       featureCodes: [
         { name: "record-toggle", code: "*1", run: (session, party) => this.#toggle(session, party) },
       ],
@@ -171,7 +173,7 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
   async start(callId: string): Promise<boolean> {
     const connected = this.#connected.get(callId);
     if (!connected) return false;
-    await this.#start(connected.session, connected.parties, connected.info, "on-demand");
+    await this.#start(connected.session, pairRecording(connected), connected.info, "on-demand");
     return this.#active.has(callId);
   }
 
@@ -274,6 +276,35 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
 
   async #bridged(session: CallSession, parties: ConnectedParties, info: ConnectedCallInfo): Promise<void> {
     this.#connected.set(session.id, { session, parties, info });
+    this.#finishWithCall(session);
+    const decision = this.#decisions.has(session.id)
+      ? this.#decisions.get(session.id)
+      : await this.#decide(info);
+    if (decision) await this.#start(session, pairRecording({ session, parties }), info, decision.reason);
+  }
+
+  /**
+   * A party a service put in a conference room (an emergency group's caller): recorded when the
+   * call must be, as a stereo file of what that party says and what the room sends it.
+   */
+  async #conferenced(
+    session: CallSession,
+    room: { name: string; party: CallParty },
+    info: ConnectedCallInfo,
+  ): Promise<void> {
+    this.#finishWithCall(session);
+    const decision = await this.#decide(info);
+    if (decision)
+      await this.#start(
+        session,
+        (file) => session.recordConference(room.party, room.name, file),
+        info,
+        decision.reason,
+      );
+  }
+
+  /** The call's recording ends with the call. */
+  #finishWithCall(session: CallSession): void {
     const onEnded = () => {
       this.#connected.delete(session.id);
       this.#decisions.delete(session.id);
@@ -281,10 +312,6 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
       session.off("ended", onEnded);
     };
     session.on("ended", onEnded);
-    const decision = this.#decisions.has(session.id)
-      ? this.#decisions.get(session.id)
-      : await this.#decide(info);
-    if (decision) await this.#start(session, parties, info, decision.reason);
   }
 
   async #toggle(session: CallSession, _party: CallParty): Promise<void> {
@@ -294,7 +321,7 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     if (this.#active.has(session.id)) {
       this.#finish(session.id);
     } else {
-      await this.#start(session, connected.parties, connected.info, "on-demand");
+      await this.#start(session, pairRecording(connected), connected.info, "on-demand");
     }
     void session.play(connected.parties.caller, beep);
     void session.play(connected.parties.callee, beep);
@@ -302,7 +329,7 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
 
   async #start(
     session: CallSession,
-    parties: ConnectedParties,
+    open: (file: string) => CallRecording,
     info: ConnectedCallInfo,
     reason: RecordingRecord["reason"],
   ): Promise<void> {
@@ -327,7 +354,7 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     try {
       // The recorder starts at once, so the file covers the whole connection; the row follows.
       mkdirSync(dirname(file), { recursive: true });
-      const recorder = session.record(parties.caller, parties.callee, file);
+      const recorder = open(file);
       const domain = info.callee?.domain ?? info.caller?.domain;
       const silence = (this.#o.pauseMode?.(domain) ?? "silence") === "silence";
       const created = this.#o.store.create(record);
@@ -414,6 +441,12 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
       .catch(() => {});
     this.#announce({ type: "failed", recording: failed });
   }
+}
+
+/** Records a bridged call: the caller left, the callee right. */
+function pairRecording(connected: { session: CallSession; parties: ConnectedParties }) {
+  return (file: string): CallRecording =>
+    connected.session.record(connected.parties.caller, connected.parties.callee, file);
 }
 
 interface WavDescription {

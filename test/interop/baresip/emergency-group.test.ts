@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { readWav } from "../../../src/media/index.ts";
 import { BARESIP_HOW_TO_GET, HAS_BARESIP } from "../../support/baresip.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { ANNOUNCEMENT_HZ, announcementFile, audioWindow, hears } from "../../support/emergency.ts";
 import { missingPeer } from "../../support/peers.ts";
 import { registeredPhones } from "../../support/registered-phones.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
+import { goertzel } from "../../support/tone-probe.ts";
 
 const TONES = { A: 650, B: 1050, C: 1450, D: 1850, E: 450 } as const;
 
@@ -25,6 +28,7 @@ number = "5000"
 label = "Fire wardens"
 users = ["5002", "5003", "5004"]
 priority = 3
+record = true
 `,
     },
   );
@@ -115,4 +119,22 @@ priority = 3
   const record = await parley.node.cdrs.get(emergency.callId);
   assert.equal(record?.service, "emergency");
   assert.equal(record?.priority, 3);
+
+  // The number records: the caller on the left, the room as the caller heard it on the right.
+  await eventually(
+    async () => (await parley.node.recording.store.list({}))[0]?.status === "saved",
+    "the recording to be saved",
+  );
+  const [recording] = await parley.node.recording.store.list({});
+  assert.equal(recording?.reason, "emergency");
+  assert.equal(recording?.callId, emergency.callId);
+  const wav = readWav(join(parley.node.config.recording.dir, recording?.path ?? ""));
+  assert.equal(wav.channels, 2);
+  const [left, right] = [wav.samples[0], wav.samples[1]].map((channel) => audioWindow(channel, "end", 4000));
+  assert.ok(hears(left, TONES.A), "left: the caller");
+  for (const member of ["B", "C", "D"] as const)
+    assert.ok(hears(right, TONES[member]), `right: ${member} in the room`);
+  // The caller's own tone is not mixed back (what is there is intermodulation of the others: 2·B − C = A).
+  const power = (samples: Int16Array | undefined, hz: number) => (samples ? goertzel(samples, 8000, hz) : 0);
+  assert.ok(power(right, TONES.A) < power(right, TONES.B) / 10, "right: not the caller's own voice");
 });

@@ -3,7 +3,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConferenceMixer, encodeG711, Recorder, RelayBridge, readWav } from "../../../src/media/index.ts";
+import {
+  ConferenceMixer,
+  ConferenceRecorder,
+  encodeG711,
+  Recorder,
+  RelayBridge,
+  readWav,
+} from "../../../src/media/index.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 import { heardAudio, mediaLeg, PAYLOAD_TYPES, toneFrame, until } from "../../support/media-legs.ts";
 import { dominantTone, goertzel } from "../../support/tone-probe.ts";
@@ -77,6 +84,51 @@ describe("ConferenceMixer", () => {
           `participant ${i} hears ${freqs.filter((_, j) => j !== i)} but not ${freqs[i]}: ${powers}`,
         );
     });
+  });
+});
+
+describe("ConferenceRecorder", () => {
+  test("records one participant: what it says left, what the room sends it right, one frame per tick", async (t) => {
+    const clock = new FakeClock();
+    const legs = [await leg("PCMU", clock), await leg("PCMA", clock), await leg("PCMU", clock)];
+    const mixer = new ConferenceMixer({ clock });
+    const path = join(mkdtempSync(join(tmpdir(), "parley-room-")), "room.wav");
+    const recorder = new ConferenceRecorder({ path });
+    const stop = mixer.tap("p0", (own, heard) => recorder.write(own, heard));
+    recorder.onClose = stop;
+    t.after(() => {
+      recorder.close();
+      mixer.close();
+      for (const l of legs) l.close();
+    });
+    const freqs = [1000, 2000, 3000];
+    legs.forEach((l, i) => {
+      mixer.join(`p${i}`, l.endpoint);
+    });
+    const arrived = legs.map(() => 0);
+    legs.forEach((l, i) => {
+      l.endpoint.session.on("packet", () => {
+        arrived[i] = (arrived[i] ?? 0) + 1;
+      });
+    });
+    for (let frame = 0; frame < 30; frame++) {
+      legs.forEach((l, i) => {
+        l.peer.send(encodeG711(l.codec, tone(freqs[i] as number, frame)), { payloadType: PT[l.codec] });
+      });
+      await until(() => arrived.every((n) => n > frame), `frame ${frame} at the mixer`);
+      clock.advance(20);
+    }
+    recorder.close();
+    clock.advance(100);
+    assert.equal(recorder.framesWritten, 30, "one frame per tick while recording, none after close");
+    const wav = readWav(path);
+    assert.equal(wav.channels, 2);
+    const left = (wav.samples[0] as Int16Array).subarray(800);
+    const right = (wav.samples[1] as Int16Array).subarray(800);
+    assert.equal(dominantTone(left, 8000, freqs).frequency, 1000, "left: p0's own voice");
+    const heard = freqs.map((f) => goertzel(right, 8000, f));
+    assert.ok((heard[1] as number) > 50 * (heard[0] as number), `right: p1, not p0 (${heard})`);
+    assert.ok((heard[2] as number) > 50 * (heard[0] as number), `right: p2, not p0 (${heard})`);
   });
 });
 
