@@ -52,7 +52,7 @@ retries = 1
     return phone;
   };
   const a = await start("9001", 650, false);
-  const x = await start("9002", 1050, true);
+  await start("9002", 1050, true);
   const y = await start("9003", 1450, false);
   // Y lets the first emergency ring go unanswered and answers the second.
   let rings = 0;

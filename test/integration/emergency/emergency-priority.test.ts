@@ -62,7 +62,7 @@ retries = 0
     return phone;
   };
   const a = await start("8001", false);
-  const b = await start("8002", true);
+  await start("8002", true);
   const c = await start("8003", false);
   const d = await start("8004", false);
   const emergency = parley.node.emergency;
@@ -87,7 +87,9 @@ retries = 0
   assert.deepEqual(await d.call("203"), { answered: true });
   await eventually(() => aEnd !== undefined, "A's call to end");
   assert.match(aEnd?.reason ?? "", /^preemption;cause=1;text="UA Preemption"$/);
-  const steps = await emergency.audit({ callId: emergency.calls().find((c) => c.number === "203")?.callId as string });
+  const steps = await emergency.audit({
+    callId: emergency.calls().find((c) => c.number === "203")?.callId as string,
+  });
   assert.equal(steps[1]?.event, "preempted");
   assert.match(steps[1]?.detail ?? "", new RegExp(`call ${first.callId}; cut off sip:8001@parley\\.test`));
   assert.equal((await parley.node.cdrs.get(first.callId))?.cause, "PREEMPTED");
