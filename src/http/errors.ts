@@ -51,6 +51,9 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   BILLING_INVALID_AMOUNT: 400,
   BILLING_INVALID_PLAN: 400,
   BILLING_UNKNOWN_PLAN: 404,
+  EMERGENCY_NOT_FOUND: 404,
+  EMERGENCY_CONFLICT: 409,
+  EMERGENCY_UNKNOWN_USER: 422,
 };
 
 export class HttpError extends ParleyError {

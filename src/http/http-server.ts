@@ -7,6 +7,7 @@ import { type CallControl, type CdrStore, MemoryCdrStore } from "../calls/index.
 import type { ApiTokenIssuer, SubscriberDirectory } from "../directory/index.ts";
 import type { Logger } from "../kernel/log.ts";
 import type { Registry } from "../kernel/metrics.ts";
+import type { EmergencyService } from "../services/emergency/index.ts";
 import type { RecordingSubscriptions, RingbackTones } from "../services/recording/index.ts";
 import { requireAdminToken, requireToken } from "./plugins/bearer-auth.ts";
 import { installErrorResponses } from "./plugins/error-responses.ts";
@@ -18,6 +19,7 @@ import { callRoutes } from "./routes/calls.ts";
 import { cdrRoutes } from "./routes/cdrs.ts";
 import { type ClickToCallRoutesOptions, clickToCallRoutes } from "./routes/click-to-call.ts";
 import { domainRoutes } from "./routes/domains.ts";
+import { emergencyRoutes } from "./routes/emergency.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { type RecordingRoutesOptions, recordingRoutes } from "./routes/recordings.ts";
 import { type RegistrationRoutesOptions, registrationRoutes } from "./routes/registrations.ts";
@@ -56,6 +58,8 @@ export interface HttpServerOptions {
   backgroundCalls?: BackgroundCallRoutesOptions["service"];
   /** The voicemail service and its stores, for the voicemail routes (503 while absent). */
   voicemail?: VoicemailRoutesOptions["voicemail"];
+  /** Service 5: emergency numbers, calls in progress and their audit, for admins (503 while absent). */
+  emergency?: () => EmergencyService | undefined;
   /** The click-to-call web portal (pages at /, /login, /merchants …; docs/portal.md); none when absent. */
   portal?: PortalOptions;
   /** The embeddable click-to-call widget (/widget/parley-call.js, /widget/calls; docs/click-to-call.md); none when absent. */
@@ -117,6 +121,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         { name: "voicemail", description: "Mailboxes, greetings, signatures, voice messages" },
         { name: "background-calls", description: "Persistent background calls" },
         { name: "click-to-call", description: "Click-to-call, merchants, prepaid accounts and rate plans" },
+        {
+          name: "emergency",
+          description:
+            "Emergency numbers, emergency calls in progress (add, mute, kick) and their audit trail",
+        },
         { name: "health", description: "Liveness and readiness" },
       ],
     },
@@ -145,6 +154,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         await admin.register(callRecordingRoutes, {
           recording: options.recordingControl ?? (() => undefined),
           callExists: (id) => options.calls?.()?.call(id) !== undefined,
+        });
+        await admin.register(emergencyRoutes, {
+          directory: options.directory,
+          emergency: options.emergency ?? (() => undefined),
         });
       });
       // Admin or user tokens; each route limits what a user token reaches to its own user.

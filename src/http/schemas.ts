@@ -53,3 +53,10 @@ export const Domain = Type.Object(
   },
   { description: "A SIP domain (tenant)." },
 );
+
+/** What callers dial to reach an emergency number (digits, *, #, +), as the config file allows. */
+export const EMERGENCY_NUMBER_PATTERN = "^[0-9*#+]{1,32}$";
+/** A user bound to an emergency number: extension or extension@domain. */
+export const EMERGENCY_USER_PATTERN = "^[A-Za-z0-9._+-]{1,64}(@[A-Za-z0-9.-]{1,253})?$";
+/** RFC 4412 Resource-Priority value, namespace.priority ("esnet.0"). */
+export const RESOURCE_PRIORITY_PATTERN = "^[A-Za-z0-9-]+\\.[A-Za-z0-9-]+$";

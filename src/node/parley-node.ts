@@ -195,6 +195,7 @@ export class ParleyNode {
         }),
         backgroundCalls: () => this.#backgroundCalls?.service,
         clickToCall: () => this.#clickToCall,
+        emergency: () => this.#emergency,
         ...(config.click_to_call.widget_enabled
           ? {
               widget: {
@@ -270,6 +271,7 @@ export class ParleyNode {
                 // Voicemail and background calls start after the HTTP server: read when a page asks.
                 voicemail: () => this.#voicemail,
                 backgroundCalls: () => this.#backgroundCalls?.service,
+                emergency: () => this.#emergency,
                 callHistory: cdrs,
                 sessionIdleSeconds: config.portal.session_idle_seconds,
                 sessionLifetimeSeconds: config.portal.session_lifetime_seconds,

@@ -14,6 +14,7 @@ import type {
 import type {
   PortalBackgroundCalls,
   PortalCallHistory,
+  PortalEmergency,
   PortalRecording,
   PortalVoicemail,
 } from "./services/service-ports.ts";
@@ -39,6 +40,8 @@ export interface PortalOptions {
   voicemail?: () => PortalVoicemail | undefined;
   /** Background calls once they run (the /background-calls page answers 503 while undefined). */
   backgroundCalls?: () => PortalBackgroundCalls | undefined;
+  /** Emergency calls once they run (the /admin/emergency pages answer 503 while undefined). */
+  emergency?: () => PortalEmergency | undefined;
   /** Call records, for "Keep trying" beside recent unanswered calls (left out without them). */
   callHistory?: PortalCallHistory;
   /** Default 30 minutes. */

@@ -14,6 +14,7 @@ export const ADMIN_AREAS = [
   { area: "rate-plans", href: "/admin/rate-plans", text: "Rate plans" },
   { area: "calls", href: "/admin/calls", text: "Calls in progress" },
   { area: "cdrs", href: "/admin/cdrs", text: "Call records" },
+  { area: "emergency", href: "/admin/emergency", text: "Emergency" },
 ] as const;
 
 export type AdminArea = (typeof ADMIN_AREAS)[number]["area"];

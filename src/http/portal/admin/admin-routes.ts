@@ -5,6 +5,7 @@ import type { PortalUser } from "../ports.ts";
 import { accountRoutes } from "./account-routes.ts";
 import { adminGuard, adminPort } from "./admin-kit.ts";
 import { callsPage, cdrsPage, type MemberRow, membersPage, overviewPage } from "./admin-views.ts";
+import { emergencyAdminRoutes } from "./emergency-routes.ts";
 import { merchantAdminRoutes } from "./merchant-admin-routes.ts";
 import { ratePlanRoutes } from "./rate-plan-routes.ts";
 
@@ -17,8 +18,8 @@ const CDRS_SHOWN = 100;
 
 /**
  * The admin area (admin role only; a 403 page for anyone else): /admin, /admin/members,
- * /admin/calls, /admin/cdrs here, and the merchant, account and rate-plan pages from their own
- * modules. Every form posts with the session's CSRF token, checked by the portal's hook.
+ * /admin/calls, /admin/cdrs here, and the merchant, account, rate-plan and emergency pages from
+ * their own modules. Every form posts with the session's CSRF token, checked by the portal's hook.
  */
 export function adminRoutes(app: FastifyInstance, kit: PortalKit): void {
   const guard = adminGuard(kit);
@@ -84,4 +85,5 @@ export function adminRoutes(app: FastifyInstance, kit: PortalKit): void {
   merchantAdminRoutes(app, kit);
   accountRoutes(app, kit);
   ratePlanRoutes(app, kit);
+  emergencyAdminRoutes(app, kit);
 }

@@ -11,6 +11,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "rate-plans": "Prices per destination prefix, connection fees and billing increments.",
   calls: "Calls going on right now.",
   cdrs: "The latest call records, with who paid and what it cost.",
+  emergency: "Emergency numbers, emergency calls in progress (add a user, mute, kick) and their audit trail.",
 };
 
 /** /admin: a link to each admin page with a line about it. */

@@ -1,10 +1,16 @@
 /**
- * What the member pages of services 1 to 3 need from the rest of Parley (ports belong to their
- * consumer). The services' own objects fit these shapes structurally; node/ wires them, and the
- * portal's tests pass in-memory fakes.
+ * What the pages of services 1 to 3 (members) and 5 (admins) need from the rest of Parley (ports
+ * belong to their consumer). The services' own objects fit these shapes structurally; node/ wires
+ * them, and the portal's tests pass in-memory fakes or the real service.
  */
 
 import type { CallbackJob, CallbackOrigin } from "../../../services/background-call/index.ts";
+import type {
+  EmergencyAuditEntry,
+  EmergencyAuditQuery,
+  EmergencyCallView,
+  EmergencyNumber,
+} from "../../../services/emergency/index.ts";
 import type { RecordingSubscription } from "../../../services/recording/index.ts";
 import type { DeliveryReport, OutgoingVoiceMessage, Signature } from "../../../services/voicemail/index.ts";
 
@@ -84,4 +90,26 @@ export interface PortalCallRecord {
 export interface PortalCallHistory {
   /** Newest first; `party` matches the caller among other fields. */
   list(query: { party?: string; limit?: number }): Promise<PortalCallRecord[]>;
+}
+
+/**
+ * Service 5 for admins (EmergencyService fits): numbers, calls in progress and the audit trail.
+ * Changes it refuses reject (or throw) with an Error whose `code` is `EMERGENCY_NUMBER_REFUSED`
+ * and whose `status` (404, 409, 422) and message are shown as they are.
+ */
+export interface PortalEmergency {
+  /** Config-file numbers (`source: "config"`, read-only) and admin ones, by number. */
+  numbers(): EmergencyNumber[];
+  number(digits: string): EmergencyNumber | undefined;
+  saveNumber(entry: Omit<EmergencyNumber, "source">): Promise<EmergencyNumber>;
+  removeNumber(digits: string): Promise<void>;
+  calls(): EmergencyCallView[];
+  call(callId: string): EmergencyCallView | undefined;
+  /** Rings a user into a group call's room. */
+  addParticipant(callId: string, user: string): void;
+  setMuted(callId: string, partyId: string, muted: boolean): void;
+  /** Hangs up one party of the call. */
+  kick(callId: string, partyId: string): void;
+  /** One call's steps oldest first (`callId`), else newest first. */
+  audit(query: EmergencyAuditQuery): Promise<EmergencyAuditEntry[]>;
 }
