@@ -9,6 +9,7 @@ export {
   type CallProgressEvent,
   type CallStatus,
 } from "./b2bua/call-journal.ts";
+export type { CallPresence, NodeReply, NodeRequest, PresenceEntry } from "./b2bua/call-presence.ts";
 export { ConferenceRooms } from "./b2bua/conference-rooms.ts";
 export { MUSIC_ON_HOLD } from "./b2bua/pairing.ts";
 export { CdrWriter, dispositionFor } from "./cdr/cdr-writer.ts";

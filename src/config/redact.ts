@@ -4,6 +4,7 @@ import type { Config } from "./schema.ts";
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config) as Config;
   copy.database.url = redactUrl(copy.database.url);
+  copy.cluster.redis = redactUrl(copy.cluster.redis);
   if (copy.sip.nonce_secret !== "") copy.sip.nonce_secret = "*****";
   if (copy.recording.webhook_secret !== "") copy.recording.webhook_secret = "*****";
   if (copy.recording.s3_access_key_id !== "") copy.recording.s3_access_key_id = "*****";
@@ -12,7 +13,7 @@ export function redactConfig(config: Config): Config {
   return copy;
 }
 
-/** postgres://parley:secret@db/parley → postgres://parley:*****@db/parley */
+/** postgres://parley:secret@db/parley → postgres://parley:*****@db/parley; redis://:secret@r → redis://:*****@r */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, "$1*****@");
+  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, "$1*****@");
 }

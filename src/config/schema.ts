@@ -1,6 +1,7 @@
 import Type, { type Static } from "typebox";
 import { BackgroundCallSection } from "./background-call-schema.ts";
 import { ClickToCallSection, PortalSection } from "./click-to-call-schema.ts";
+import { ClusterSection } from "./cluster-schema.ts";
 import { EmergencyNumberEntry, EmergencySection, PhoneProfileEntry } from "./emergency-schema.ts";
 import { Host, Port, section } from "./schema-parts.ts";
 import { ImapSection, SmtpSection, VoicemailSection } from "./voicemail-schema.ts";
@@ -465,6 +466,7 @@ export const ConfigSchema = Type.Object(
     imap: ImapSection,
     smtp: SmtpSection,
     emergency: EmergencySection,
+    cluster: ClusterSection,
     emergency_numbers: Type.Array(EmergencyNumberEntry, {
       default: [],
       description:
@@ -491,6 +493,7 @@ export const SECRET_KEYS: readonly string[] = [
   "recording.s3_secret_access_key",
   "voicemail.signature_server_token",
   "background_call.sms_webhook_token",
+  "cluster.redis",
 ];
 
 export type TrunkConfig = Static<typeof TrunkEntry>;

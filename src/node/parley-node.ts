@@ -33,6 +33,7 @@ import {
 } from "../storage/index.ts";
 import { type BackgroundCallNode, startBackgroundCallNode } from "./background-call-node.ts";
 import { type ClickToCallNode, startClickToCallNode } from "./click-to-call-node.ts";
+import { type ClusterNode, startClusterNode } from "./cluster-node.ts";
 import { startEmergencyNode } from "./emergency-node.ts";
 import { ListenError } from "./errors.ts";
 import { type OpenedDirectory, openDirectory } from "./open-directory.ts";
@@ -72,6 +73,7 @@ export class ParleyNode {
   #backgroundCalls: BackgroundCallNode | undefined;
   #clickToCall: ClickToCallNode | undefined;
   #emergency: EmergencyService | undefined;
+  #cluster: ClusterNode | undefined;
 
   constructor(options: ParleyNodeOptions) {
     this.config = options.config;
@@ -143,6 +145,11 @@ export class ParleyNode {
     return this.#cdrs;
   }
 
+  /** This node's name in its cluster; undefined when it runs alone. */
+  get nodeId(): string | undefined {
+    return this.#cluster?.nodeId;
+  }
+
   /** The SIP side (stack, registrar's location service), for modules that build on it. */
   get sip(): SipNode {
     if (!this.#sip) throw new Error("the SIP stack is not running");
@@ -161,9 +168,12 @@ export class ParleyNode {
       this.#cdrs = cdrs;
       const files = await recordingFiles(config);
       this.#recordingFiles = files;
-      // Calls that were in progress when the process last died get their records closed now.
-      const interrupted = await cdrs.completeInterrupted();
+      this.#cluster = await startClusterNode(config, this.clock, logger);
+      // Calls that were in progress when this node last died get their records closed now; in a
+      // cluster, the nodes also close those of nodes that die.
+      const interrupted = await cdrs.completeInterrupted(this.#cluster?.nodeId);
       if (interrupted > 0) logger.warn({ calls: interrupted }, "call records of interrupted calls completed");
+      this.#cluster?.watchDeadNodes(cdrs);
       // Click-to-call's stores exist before the HTTP server: the portal serves them.
       const accountStore = new SqlAccountStore(database.db);
       const credit = new CreditControl({
@@ -308,6 +318,7 @@ export class ParleyNode {
         logger,
       });
       this.#sip = await startSipNode({
+        ...(this.#cluster ? { cluster: this.#cluster } : {}),
         config,
         clock: this.clock,
         logger,
@@ -376,7 +387,9 @@ export class ParleyNode {
         directory,
         defaultDomain: this.#opened.defaultDomain.name,
         calls: this.#sip.calls,
-        messageWaiting: this.#sip.messageWaiting,
+        messageWaiting: this.#cluster
+          ? await this.#cluster.messageWaiting(this.#sip.messageWaiting)
+          : this.#sip.messageWaiting,
       });
       this.#clickToCall = startClickToCallNode({
         config,
@@ -445,6 +458,7 @@ export class ParleyNode {
     this.#backgroundCalls?.stop();
     await this.#voicemail?.stop();
     await this.#sip?.stop();
+    await this.#cluster?.close();
     this.#media?.close();
     await this.#drainRecordings();
     if (this.#recordingFiles && "close" in this.#recordingFiles) this.#recordingFiles.close();

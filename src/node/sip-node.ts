@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import {
   CallControl,
+  type CallPresence,
   CallRouter,
   type CdrStore,
   type MessageSummaryLookup,
@@ -18,7 +19,14 @@ import type { Clock } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import type { Registry } from "../kernel/metrics.ts";
 import type { MediaEngine } from "../media/index.ts";
-import { AuthFailureBan, LocationService, Registrar, type SubscriberLookup } from "../registrar/index.ts";
+import {
+  AuthFailureBan,
+  type BindingFeed,
+  type BindingStore,
+  LocationService,
+  Registrar,
+  type SubscriberLookup,
+} from "../registrar/index.ts";
 import { DigestChallenger, type SipListenAddresses, SipStack } from "../sip/index.ts";
 import { SqlBindingStore, type SqlDatabase } from "../storage/index.ts";
 import { ListenError, StartError } from "./errors.ts";
@@ -39,6 +47,8 @@ export interface SipNodeDeps {
   messageWaiting?: MessageWaitingSettings;
   /** The counts behind a subscription's first NOTIFY (voicemail's, once it runs). */
   messageSummary?: MessageSummaryLookup;
+  /** In a cluster (cluster.redis): registrations and call presence shared with the other nodes. */
+  cluster?: { bindings: BindingStore & BindingFeed; presence: CallPresence };
 }
 
 /** The SIP side of a node: the stack, the registrar and what they share. */
@@ -102,7 +112,8 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
         }),
   });
   const location = new LocationService({
-    store: new SqlBindingStore(deps.database.db),
+    store: deps.cluster?.bindings ?? new SqlBindingStore(deps.database.db),
+    ...(deps.cluster ? { feed: deps.cluster.bindings } : {}),
     clock,
     logger,
     persistence: config.registrar.persistence,
@@ -242,6 +253,7 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
     featureCodes: config.calls.feature_codes,
     sessionTimer: config.calls.session_timer,
     ...(config.calls.normal_alert_info ? { normalAlertInfo: config.calls.normal_alert_info } : {}),
+    ...(deps.cluster ? { presence: deps.cluster.presence } : {}),
     metrics,
     ...(deps.cdrs ? { cdrs: deps.cdrs } : {}),
   });

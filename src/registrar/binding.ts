@@ -29,6 +29,17 @@ export type BindingChange =
   | { kind: "save"; binding: Binding }
   | { kind: "delete"; aor: string; contact: string };
 
+/**
+ * Changes made by the other nodes of a cluster (RFC 3261 §10.3 bindings registered there), so
+ * every node's location service can route to every registered phone. Each change is published
+ * by the node that made it and delivered to the others, not back to it.
+ */
+export interface BindingFeed {
+  publish(change: BindingChange): void;
+  /** Resolves once changes are being received; the returned function stops them. */
+  subscribe(listener: (change: BindingChange) => void): Promise<() => void>;
+}
+
 /** Persistence behind the in-memory location service (read once at start). */
 export interface BindingStore {
   /** Every binding that has not expired at `now`. */

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
-import type { Binding, BindingChange, BindingStore } from "./binding.ts";
+import type { Binding, BindingChange, BindingFeed, BindingStore } from "./binding.ts";
 
 /**
  * How bindings reach the store, as Kamailio's usrloc `db_mode` 1 and 2: every change before the
@@ -16,6 +16,8 @@ export interface LocationServiceOptions {
   logger: Logger;
   persistence?: BindingPersistence;
   flushIntervalMs?: number;
+  /** In a cluster: the other nodes' registrations, and where this node's go (cluster.redis). */
+  feed?: BindingFeed;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface LocationServiceOptions {
  * injected clock.
  */
 export class LocationService {
+  readonly #o: LocationServiceOptions;
   readonly #store: BindingStore;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -34,8 +37,10 @@ export class LocationService {
   #pending = new Map<string, BindingChange>();
   #flushTimer: TimerHandle | undefined;
   #sweep: TimerHandle | undefined;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(options: LocationServiceOptions) {
+    this.#o = options;
     this.#store = options.store;
     this.#clock = options.clock;
     this.#logger = options.logger;
@@ -45,6 +50,8 @@ export class LocationService {
 
   /** Loads the persisted bindings and starts the expiry sweep. */
   async start(sweepIntervalMs = 10_000): Promise<number> {
+    // Changes from other nodes from now on; the store has everything before.
+    this.#unsubscribe = await this.#o.feed?.subscribe((change) => this.#apply(change));
     const bindings = await this.#store.load(this.#clock.now());
     for (const binding of bindings) this.#remember(binding);
     const tick = () => {
@@ -59,6 +66,7 @@ export class LocationService {
 
   /** Stops the sweep and writes whatever write-back still holds. */
   async stop(): Promise<void> {
+    this.#unsubscribe?.();
     this.#sweep?.cancel();
     this.#flushTimer?.cancel();
     this.#flushTimer = undefined;
@@ -96,11 +104,23 @@ export class LocationService {
     if (this.#persistence === "write-through") await this.#store.save(binding);
     else this.#defer({ kind: "save", binding });
     this.#remember(binding);
+    this.#o.feed?.publish({ kind: "save", binding });
   }
 
   async remove(aor: string, contact: string): Promise<void> {
     if (this.#persistence === "write-through") await this.#store.delete(aor, contact);
     else this.#defer({ kind: "delete", aor, contact });
+    this.#forget(aor, contact);
+    this.#o.feed?.publish({ kind: "delete", aor, contact });
+  }
+
+  /** A change another node made: memory only (that node wrote the store). */
+  #apply(change: BindingChange): void {
+    if (change.kind === "save") this.#remember(change.binding);
+    else this.#forget(change.aor, change.contact);
+  }
+
+  #forget(aor: string, contact: string): void {
     const bindings = this.#byAor.get(aor);
     bindings?.delete(contact);
     if (bindings?.size === 0) this.#byAor.delete(aor);

@@ -44,6 +44,7 @@ const CALL_COLUMNS: Readonly<Record<CallField, readonly [keyof CdrCallRow, Encod
   cost: ["cost", integer],
   currency: ["currency", text],
   priority: ["priority", integer],
+  node: ["node", text],
 };
 
 const LEG_COLUMNS: Readonly<Record<LegField, readonly [keyof CdrLegRow, Encode]>> = {
@@ -101,8 +102,13 @@ export class SqlCdrStore implements CdrStore, CdrFeed {
    * times included (a call never ends before one of its legs); a leg at its own latest time.
    * Records that already ended are not touched, whoever wrote them.
    */
-  async completeInterrupted(): Promise<number> {
+  async completeInterrupted(node?: string): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
+      // Legs are found through the node of their call (whether that call was open or not).
+      const ofNode = trx
+        .selectFrom("cdr_calls")
+        .select("id")
+        .where("node", node === undefined ? "is" : "=", node ?? null);
       const legTimes = (column: string) =>
         sql`select ${sql.ref(`l.${column}`)} from cdr_legs as l where l.call_id = cdr_calls.id`;
       const calls = await trx
@@ -119,6 +125,7 @@ export class SqlCdrStore implements CdrStore, CdrFeed {
           ) as times)`,
         })
         .where("ended_at", "is", null)
+        .where("node", node === undefined ? "is" : "=", node ?? null)
         .executeTakeFirst();
       await trx
         .updateTable("cdr_legs")
@@ -131,9 +138,21 @@ export class SqlCdrStore implements CdrStore, CdrFeed {
           ) as times)`,
         })
         .where("ended_at", "is", null)
+        .where("call_id", "in", ofNode)
         .execute();
       return Number(calls.numUpdatedRows);
     });
+  }
+
+  async openNodes(): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom("cdr_calls")
+      .select("node")
+      .distinct()
+      .where("ended_at", "is", null)
+      .where("node", "is not", null)
+      .execute();
+    return rows.map((row) => row.node as string);
   }
 
   async list(query: CdrQuery): Promise<CallRecordWithLegs[]> {
@@ -257,6 +276,7 @@ function toCall(row: CdrCallRow): CallRecord {
     ...(row.cost !== null && row.cost !== undefined && { cost: Number(row.cost) }),
     ...(row.currency !== null && row.currency !== undefined && { currency: row.currency }),
     ...(row.priority !== null && row.priority !== undefined && { priority: Number(row.priority) }),
+    ...(row.node !== null && row.node !== undefined && { node: row.node }),
     ...(row.callee !== null && { callee: row.callee }),
   };
 }

@@ -225,6 +225,8 @@ export interface CdrCallRow {
   currency: string | null;
   /** Added by migration 0013: the priority of emergency calls. */
   priority: number | null;
+  /** Added by migration 0014: the cluster node that ran the call. */
+  node: string | null;
 }
 
 /** One leg attempt of a call (LegRecord). */

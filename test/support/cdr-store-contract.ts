@@ -228,6 +228,27 @@ export function cdrStoreContract(
       assert.deepStrictEqual(await store.list({}), before);
     });
 
+    test("in a cluster, completeInterrupted closes only the calls (and legs) of the node it names; openNodes tells which nodes have open calls", async (t) => {
+      const store = await fresh(t);
+      if (!store) return;
+      await store.openCall(callRecord("N1", T0, { node: "node1", answeredAt: T0 + 1_000 }));
+      await store.openLeg(legRecord("N1a", "N1", T0, { answeredAt: T0 + 1_000 }));
+      await store.openCall(callRecord("N2", T0 + 5, { node: "node2" }));
+      await store.openLeg(legRecord("N2a", "N2", T0 + 5));
+      await store.openCall(callRecord("alone", T0 + 10));
+      assert.deepEqual((await store.openNodes()).sort(), ["node1", "node2"]);
+      assert.equal(await store.completeInterrupted("node1"), 1);
+      assert.equal((await store.get("N1"))?.disposition, "interrupted");
+      assert.equal((await store.get("N1"))?.legs[0]?.disposition, "interrupted");
+      assert.equal((await store.get("N1"))?.node, "node1");
+      assert.equal((await store.get("N2"))?.endedAt, undefined, "node2's call is untouched");
+      assert.equal((await store.get("N2"))?.legs[0]?.endedAt, undefined, "and its leg");
+      assert.equal((await store.get("alone"))?.endedAt, undefined, "a lone node's call is untouched");
+      assert.deepEqual(await store.openNodes(), ["node2"]);
+      assert.equal(await store.completeInterrupted(), 1, "without a node: the calls without one");
+      assert.equal((await store.get("N2"))?.endedAt, undefined);
+    });
+
     test("listEnded gives ended calls oldest end first from `since`, paged with `after`", async (t) => {
       const store = await fresh(t);
       if (!store) return;

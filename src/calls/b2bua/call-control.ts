@@ -30,6 +30,7 @@ import type {
 } from "../service-api/call-session.ts";
 import { Call } from "./call.ts";
 import { CallJournal } from "./call-journal.ts";
+import type { CallPresence, NodeReply, NodeRequest } from "./call-presence.ts";
 import { ConferenceRooms } from "./conference-rooms.ts";
 import { connectCaller } from "./connect-caller.ts";
 import { preemptLeg } from "./preemption.ts";
@@ -58,6 +59,8 @@ export interface CallControlOptions {
   featureCodes?: Readonly<Record<string, string>>;
   /** Alert-Info on INVITEs of ordinary calls between users (calls.normal_alert_info); none when empty. */
   normalAlertInfo?: string;
+  /** In a cluster: users' calls on the other nodes, for busy checks and preemption there. */
+  presence?: CallPresence;
 }
 
 export interface CallControlEvents extends Record<string, unknown[]> {
@@ -116,7 +119,12 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     this.journal = new CallJournal({ clock: options.clock });
     this.conferences = new ConferenceRooms({ engine: options.engine, logger: options.logger });
     this.cdrs = options.cdrs
-      ? new CdrWriter({ store: options.cdrs, clock: options.clock, logger: options.logger })
+      ? new CdrWriter({
+          store: options.cdrs,
+          clock: options.clock,
+          logger: options.logger,
+          ...(options.presence ? { node: options.presence.nodeId } : {}),
+        })
       : undefined;
   }
 
@@ -143,8 +151,9 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     return this.#services.map((s) => s.name);
   }
 
-  /** Starts taking INVITEs. */
+  /** Starts taking INVITEs (and other nodes' requests about calls here). */
   start(): void {
+    this.#o.presence?.onRequest((request) => this.#answerNode(request));
     this.#o.stack.onInvite((invite) => {
       this.#inbound(invite).catch((error: unknown) => {
         this.#o.logger.error({ err: error, sipCallId: invite.callId }, "inbound call failed");
@@ -215,9 +224,22 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     return call;
   }
 
-  /** Whether `aor` is a party of a call in progress. */
+  /** Whether `aor` is a party of a call in progress on this node. */
   isBusy(aor: string): boolean {
     return (this.#busy.get(aor)?.size ?? 0) > 0;
+  }
+
+  /** Whether `aor` is a party of a call in progress on this node or, in a cluster, on another. */
+  async isBusyAnywhere(aor: string): Promise<boolean> {
+    if (this.isBusy(aor)) return true;
+    const elsewhere = await this.#o.presence?.elsewhere(aor).catch((error: unknown) => {
+      this.#o.logger.warn(
+        { err: error, aor },
+        "cluster presence not reachable: only this node's calls count",
+      );
+      return [];
+    });
+    return (elsewhere?.length ?? 0) > 0;
   }
 
   /**
@@ -243,7 +265,45 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       const others = preemptLeg(call, leg, announcement, this.conferences);
       preempted.push({ callId: call.id, others: others.map((other) => users.get(other.id) ?? other.uri) });
     }
+    const presence = this.#o.presence;
+    if (!presence) return { preempted, blocked };
+    // The user's calls on other nodes: that node preempts them (or refuses) and says so.
+    const remote = await presence.elsewhere(aor).catch(() => []);
+    for (const entry of remote) {
+      const reply: NodeReply = await presence
+        .request(entry.node, {
+          kind: "preempt",
+          legId: entry.legId,
+          callId: entry.callId,
+          priority: by.priority,
+          announcement,
+        })
+        .catch((error: unknown) => {
+          by.logger.warn({ err: error, node: entry.node }, "node did not answer a preemption");
+          return { kind: "gone" } as const;
+        });
+      if (reply.kind === "blocked") blocked++;
+      if (reply.kind === "preempted") {
+        by.logger.info(
+          { preemptedCall: reply.callId, node: entry.node, aor },
+          "preempted a call on another node",
+        );
+        preempted.push({ callId: reply.callId, others: reply.others });
+      }
+    }
     return { preempted, blocked };
+  }
+
+  /** Another node asks about a call here (preempt a user's leg for its call of higher priority). */
+  async #answerNode(request: NodeRequest): Promise<NodeReply> {
+    const call = this.#calls.get(request.callId);
+    const leg = call?.leg(request.legId);
+    if (!call || !leg || leg.ended) return { kind: "gone" };
+    if (call.priority >= request.priority) return { kind: "blocked" };
+    const users = new Map(call.parties.map((party) => [party.id, this.#aorOf(party.id)]));
+    call.logger.info({ legId: leg.id }, "preempting for a call on another node");
+    const others = preemptLeg(call, leg, request.announcement, this.conferences);
+    return { kind: "preempted", callId: call.id, others: others.map((o) => users.get(o.id) ?? o.uri) };
   }
 
   // ---- inbound steps -------------------------------------------------------------------------
@@ -291,7 +351,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     }
     const profile = user ? this.#profile(user) : undefined;
     await connectCaller(call, leg, dialTarget(dialled), {
-      isBusy: (aor) => !this.#o.callWaiting && this.isBusy(aor),
+      isBusy: async (aor) => !this.#o.callWaiting && (await this.isBusyAnywhere(aor)),
       viaTrunks: caller !== undefined,
       ...(this.#o.normalAlertInfo ? { alertInfo: this.#o.normalAlertInfo } : {}),
       ...(profile ? { callerId: profile } : {}),
@@ -527,9 +587,11 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     const legs = this.#busy.get(aor) ?? new Map<string, string>();
     legs.set(leg.id, call.id);
     this.#busy.set(aor, legs);
+    this.#o.presence?.add(aor, { node: this.#o.presence.nodeId, legId: leg.id, callId: call.id });
     leg.once("hungup", () => {
       legs.delete(leg.id);
       if (legs.size === 0 && this.#busy.get(aor) === legs) this.#busy.delete(aor);
+      this.#o.presence?.remove(aor, leg.id);
     });
   }
 }

@@ -25,7 +25,7 @@ export async function connectCaller(
   caller: InboundLeg,
   target: DialTarget,
   hooks: {
-    isBusy(aor: string): boolean;
+    isBusy(aor: string): Promise<boolean>;
     /** Whether the caller may reach trunks (an authenticated user: yes; a trunk: no). */
     viaTrunks: boolean;
     /** The caller's own caller ID from their profile. */
@@ -100,7 +100,10 @@ export async function connectCaller(
     report(route.subscriber, "unconditional");
     return;
   }
-  if (route.kind === "user" && hooks.isBusy(`sip:${route.subscriber.extension}@${route.subscriber.domain}`)) {
+  if (
+    route.kind === "user" &&
+    (await hooks.isBusy(`sip:${route.subscriber.extension}@${route.subscriber.domain}`))
+  ) {
     if (await divert(route.subscriber, "busy", "USER_BUSY")) return;
     caller.hangup("USER_BUSY");
     return;

@@ -61,6 +61,8 @@ export interface CallRecord {
   currency?: string;
   /** The call's priority when above 0: emergency calls carry their number's level; ordinary calls none. */
   priority?: number;
+  /** The cluster node that ran the call (cluster.node_id); none for a node running alone. */
+  node?: string;
 }
 
 /** Filters for reading CDRs back (API, CLI). Times are epoch milliseconds; `before` is exclusive. */
@@ -88,10 +90,13 @@ export interface CdrStore {
   openLeg(record: LegRecord): Promise<void>;
   updateLeg(id: string, changes: Partial<Omit<LegRecord, "id" | "callId">>): Promise<void>;
   /**
-   * Marks every call and leg without an end as `interrupted`, ended at the latest time the record
-   * holds (answer, ring or start), and returns how many calls it closed.
+   * Marks every call (and its legs) without an end that `node` ran as `interrupted`, ended at the
+   * latest time the record holds (answer, ring or start), and returns how many calls it closed.
+   * Without `node`: the calls of a node running alone (records without a node).
    */
-  completeInterrupted(): Promise<number>;
+  completeInterrupted(node?: string): Promise<number>;
+  /** The cluster nodes that have calls without an end (running, or left open by a node that died). */
+  openNodes(): Promise<string[]>;
   /** Newest first, with their legs. */
   list(query: CdrQuery): Promise<Array<CallRecord & { legs: LegRecord[] }>>;
   get(id: string): Promise<(CallRecord & { legs: LegRecord[] }) | undefined>;

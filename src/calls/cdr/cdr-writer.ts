@@ -34,7 +34,10 @@ export class CdrWriter {
   readonly #logger: Logger;
   readonly #queues = new Map<string, Promise<void>>();
 
-  constructor(options: { store: CdrStore; clock: Clock; logger: Logger }) {
+  readonly #node: string | undefined;
+
+  constructor(options: { store: CdrStore; clock: Clock; logger: Logger; node?: string }) {
+    this.#node = options.node;
     this.#store = options.store;
     this.#clock = options.clock;
     this.#logger = options.logger;
@@ -50,6 +53,7 @@ export class CdrWriter {
       service: call.service,
       startedAt: this.#clock.now(),
       ...(init.caller ? { caller: init.caller } : {}),
+      ...(this.#node ? { node: this.#node } : {}),
     };
     this.#write(call.id, () => this.#store.openCall(record));
     let answeredAt: number | undefined;

@@ -41,9 +41,12 @@ export class MemoryCdrStore implements CdrStore, CdrFeed {
     if (leg) this.#legs.set(id, { ...leg, ...defined({ ...changes }) });
   }
 
-  async completeInterrupted(): Promise<number> {
+  async completeInterrupted(node?: string): Promise<number> {
     let closed = 0;
+    const calls = new Set<string>();
     for (const call of this.#calls.values()) {
+      if (call.node !== node) continue;
+      calls.add(call.id);
       if (call.endedAt !== undefined) continue;
       const times = [call.startedAt, call.answeredAt];
       for (const leg of this.#legsOf(call.id)) {
@@ -53,11 +56,16 @@ export class MemoryCdrStore implements CdrStore, CdrFeed {
       closed++;
     }
     for (const leg of this.#legs.values()) {
-      if (leg.endedAt !== undefined) continue;
+      if (leg.endedAt !== undefined || !calls.has(leg.callId)) continue;
       const endedAt = latest([leg.startedAt, leg.ringingAt, leg.answeredAt]);
       this.#legs.set(leg.id, { ...leg, disposition: "interrupted", endedAt });
     }
     return closed;
+  }
+
+  async openNodes(): Promise<string[]> {
+    const nodes = [...this.#calls.values()].filter((c) => c.endedAt === undefined).map((c) => c.node);
+    return [...new Set(nodes.filter((n): n is string => n !== undefined))];
   }
 
   async list(query: CdrQuery): Promise<CallRecordWithLegs[]> {

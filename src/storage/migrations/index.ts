@@ -12,6 +12,7 @@ import { migration0010Portal } from "./0010-portal.ts";
 import { migration0011ClickToCall } from "./0011-click-to-call.ts";
 import { migration0012CdrCharges } from "./0012-cdr-charges.ts";
 import { migration0013Emergency } from "./0013-emergency.ts";
+import { migration0014CdrNode } from "./0014-cdr-node.ts";
 
 /**
  * Every schema migration, in order. Names sort as applied; a released migration is never edited,
@@ -31,4 +32,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0011-click-to-call": migration0011ClickToCall,
   "0012-cdr-charges": migration0012CdrCharges,
   "0013-emergency": migration0013Emergency,
+  "0014-cdr-node": migration0014CdrNode,
 };

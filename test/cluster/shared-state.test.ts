@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { describe, type TestContext, test } from "node:test";
+import { SystemClock } from "../../src/kernel/clock.ts";
+import { silentLogger } from "../../src/kernel/log.ts";
+import { SoftPhone } from "../../src/phone/index.ts";
+import { eventually } from "../support/call-peers.ts";
+import { freshDatabase } from "../support/databases.ts";
+import { hears } from "../support/emergency.ts";
+import { freshRedis } from "../support/redis.ts";
+import { type SipTestNode, startSipTestNode } from "../support/sip-node.ts";
+
+/**
+ * Two nodes on one PostgreSQL database and one Redis, without a front door: phones register
+ * straight to one node or the other. What one node learns (a registration, a user in a call) the
+ * other sees, and a call of higher priority on one node preempts a user's call on the other.
+ */
+async function cluster(t: TestContext, users: string[], toml = "") {
+  const db = await freshDatabase(t, "postgres");
+  const redis = await freshRedis(t);
+  if (!db || !redis) return undefined;
+  const nodes: SipTestNode[] = [];
+  const phones: SoftPhone[] = [];
+  t.after(async () => {
+    await Promise.all(phones.map((p) => p.close()));
+    for (const node of nodes) await node.stop();
+    await redis.flush();
+    await db.drop();
+  });
+  for (const id of ["node1", "node2"]) {
+    nodes.push(
+      await startSipTestNode(
+        users,
+        {
+          PARLEY_DATABASE_URL: db.url,
+          PARLEY_CLUSTER_REDIS: redis.url,
+          PARLEY_CLUSTER_KEY_PREFIX: redis.prefix,
+          PARLEY_CLUSTER_NODE_ID: id,
+          PARLEY_SIP_NONCE_SECRET: "shared-cluster-secret",
+        },
+        { toml },
+      ),
+    );
+  }
+  const phone = async (node: SipTestNode, extension: string, toneHz: number, autoAnswer = false) => {
+    const [address = "127.0.0.1", port = "0"] = node.target.split(":");
+    const p = new SoftPhone({
+      extension,
+      password: `pw-${extension}`,
+      server: { address, port: Number(port) },
+      domain: node.domain,
+      clock: new SystemClock(),
+      logger: silentLogger(),
+      toneHz,
+      autoAnswer,
+    });
+    phones.push(p);
+    await p.start();
+    await p.register();
+    return p;
+  };
+  return { nodes: nodes as [SipTestNode, SipTestNode], phone };
+}
+
+describe("two nodes sharing PostgreSQL and Redis", () => {
+  test("a phone registered on node 2 is called by a phone on node 1; both hear each other", async (t) => {
+    const c = await cluster(t, ["2101", "2102"]);
+    if (!c) return;
+    const [one, two] = c.nodes;
+    const a = await c.phone(one, "2101", 650);
+    const b = await c.phone(two, "2102", 1050, true);
+    await eventually(
+      () => one.node.sip.location.lookup("sip:2102@parley.test").length === 1,
+      "node 1 to learn B's binding",
+    );
+    assert.deepEqual(await a.call("2102"), { answered: true });
+    assert.equal(one.node.sip.calls.calls.length, 1, "the call runs on node 1");
+    assert.equal(two.node.sip.calls.calls.length, 0);
+    await eventually(() => hears(a.heard().slice(-8000), 1050), "A to hear B");
+    await eventually(() => hears(b.heard().slice(-8000), 650), "B to hear A");
+    // B is busy for node 2 too: an ordinary call there gets 486 (call waiting is off).
+    const c2 = await c.phone(two, "2101", 1450);
+    const refused = await c2.call("2102");
+    assert.deepEqual(refused, { answered: false, status: 486, reason: "Busy Here" });
+  });
+
+  test("a user unregistered on one node is gone on the other", async (t) => {
+    const c = await cluster(t, ["2201"]);
+    if (!c) return;
+    const [one, two] = c.nodes;
+    const phone = await c.phone(two, "2201", 0);
+    await eventually(
+      () => one.node.sip.location.lookup("sip:2201@parley.test").length === 1,
+      "the binding on node 1",
+    );
+    await phone.close();
+    await eventually(
+      () => one.node.sip.location.lookup("sip:2201@parley.test").length === 0,
+      "the binding gone on node 1",
+    );
+  });
+
+  test("an emergency call on node 1 preempts the callee's ordinary call on node 2", async (t) => {
+    const c = await cluster(
+      t,
+      ["2301", "2302", "2303"],
+      `
+[[emergency_numbers]]
+number = "112"
+users = ["2302"]
+announcement = false
+`,
+    );
+    if (!c) return;
+    const [one, two] = c.nodes;
+    const a = await c.phone(one, "2301", 650);
+    const b = await c.phone(two, "2302", 1050, true);
+    const cPhone = await c.phone(two, "2303", 1450);
+    let cEnd: { reason?: string } | undefined;
+    cPhone.on("ended", (end) => {
+      cEnd = end;
+    });
+    assert.deepEqual(await cPhone.call("2302"), { answered: true });
+    const ordinary = two.node.sip.calls.calls[0];
+    assert.ok(ordinary, "the ordinary call runs on node 2");
+    await eventually(
+      () => one.node.sip.location.lookup("sip:2302@parley.test").length === 1,
+      "node 1 to know B",
+    );
+
+    assert.deepEqual(await a.call("112"), { answered: true });
+    await eventually(() => cEnd !== undefined, "C's call to be cut");
+    assert.match(cEnd?.reason ?? "", /^preemption;cause=1;text="UA Preemption"$/);
+    assert.equal((await two.node.cdrs.get(ordinary.id))?.cause, "PREEMPTED");
+    await eventually(() => hears(a.heard().slice(-8000), 1050), "A to hear B");
+    const [emergency] = one.node.emergency.calls();
+    const steps = await one.node.emergency.audit({ callId: emergency?.callId as string });
+    assert.equal(steps[1]?.event, "preempted");
+    assert.match(steps[1]?.detail ?? "", new RegExp(`call ${ordinary.id}; cut off sip:2303@parley\\.test`));
+  });
+});
