@@ -1,6 +1,7 @@
 import type { CallControl, Subscribers, TextMessaging } from "../calls/index.ts";
+import type { LeadershipRole } from "../cluster/index.ts";
 import type { Config } from "../config/index.ts";
-import type { Clock } from "../kernel/clock.ts";
+import type { Clock, TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
 import {
   BackgroundCallService,
@@ -30,6 +31,8 @@ export async function startBackgroundCallNode(deps: {
   calls: CallControl;
   messaging: TextMessaging;
   defaultDomain: string;
+  /** In a cluster: attempts are placed by the node that leads "background-calls" only. */
+  leadership?: { join(name: string, role: LeadershipRole): void };
 }): Promise<BackgroundCallNode | undefined> {
   const c = deps.config.background_call;
   if (!c.enabled) return undefined;
@@ -72,6 +75,7 @@ export async function startBackgroundCallNode(deps: {
     },
     clock: deps.clock,
     logger,
+    runsJobs: deps.leadership === undefined,
   });
   const module = backgroundCallModule({
     service,
@@ -83,11 +87,39 @@ export async function startBackgroundCallNode(deps: {
   });
   deps.calls.register(module);
   const offText = deps.messaging.onText((message) => module.text(message));
-  const resumed = await service.start();
-  if (resumed > 0) logger.info({ jobs: resumed }, "background calls resumed");
+  let poll: TimerHandle | undefined;
+  if (deps.leadership) {
+    // The leader resumes every job, then picks up jobs other nodes saved, every five seconds.
+    const adopt = () => {
+      poll = deps.clock.setTimer(5_000, () => {
+        service
+          .adopt()
+          .catch((error: unknown) => logger.warn({ err: error }, "background calls not picked up"))
+          .finally(() => {
+            if (poll) adopt();
+          });
+      });
+    };
+    deps.leadership.join("background-calls", {
+      lead: () => {
+        void service.start().then((resumed) => logger.info({ jobs: resumed }, "leading background calls"));
+        adopt();
+      },
+      follow: () => {
+        poll?.cancel();
+        poll = undefined;
+        service.standby();
+      },
+    });
+  } else {
+    const resumed = await service.start();
+    if (resumed > 0) logger.info({ jobs: resumed }, "background calls resumed");
+  }
   return {
     service,
     stop() {
+      poll?.cancel();
+      poll = undefined;
       offText();
       service.close();
     },

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { CdrStore } from "../calls/index.ts";
-import { RedisBindingStore, RedisCallPresence, RedisLink } from "../cluster/index.ts";
+import { RedisBindingStore, RedisCallPresence, RedisLeadership, RedisLink } from "../cluster/index.ts";
 import type { Config } from "../config/index.ts";
 import type { Clock, TimerHandle } from "../kernel/clock.ts";
 import type { Logger } from "../kernel/log.ts";
@@ -13,6 +13,8 @@ export interface ClusterNode {
   link: RedisLink;
   bindings: RedisBindingStore;
   presence: RedisCallPresence;
+  /** Work that runs on one node at a time (background calls, retention, trunk registrations). */
+  leadership: RedisLeadership;
   /**
    * Message-waiting changes made here reach the subscriptions held by every node (a phone's
    * SUBSCRIBE landed on one of them): `update` applies locally and tells the others.
@@ -59,7 +61,9 @@ export async function startClusterNode(
   log.info("joined the cluster");
   let janitor: TimerHandle | undefined;
   let closed = false;
+  const leadership = new RedisLeadership(link, clock, log);
   return {
+    leadership,
     nodeId,
     link,
     bindings: new RedisBindingStore(link),
@@ -100,6 +104,7 @@ export async function startClusterNode(
     close: async () => {
       closed = true;
       janitor?.cancel();
+      await leadership.close();
       await link.close();
     },
   };

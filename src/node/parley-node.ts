@@ -368,7 +368,13 @@ export class ParleyNode {
         days: config.recording.retention_days,
         daysByDomain: config.recording.retention_days_by_domain,
       });
-      this.#retention.start();
+      const retention = this.#retention;
+      if (this.#cluster)
+        this.#cluster.leadership.join("recording-retention", {
+          lead: () => retention.start(),
+          follow: () => retention.stop(),
+        });
+      else retention.start();
       this.#sip.calls.register(this.#recording.module);
       this.#emergency = await startEmergencyNode({
         config,
@@ -410,7 +416,19 @@ export class ParleyNode {
         calls: this.#sip.calls,
         messaging: this.#sip.messaging,
         defaultDomain: this.#opened.defaultDomain.name,
+        ...(this.#cluster ? { leadership: this.#cluster.leadership } : {}),
       });
+      if (this.#cluster) {
+        const registrations = this.#sip.trunkRegistrations;
+        this.#cluster.leadership.join("trunk-registrations", {
+          lead: () => {
+            for (const registration of registrations) registration.start();
+          },
+          follow: () => {
+            for (const registration of registrations) registration.stop();
+          },
+        });
+      }
       const { address, port } = this.httpAddress;
       this.#state = "Running";
       const sip = {

@@ -272,7 +272,8 @@ export async function startSipNode(deps: SipNodeDeps): Promise<SipNode> {
   const registrations = trunks
     .filter((trunk) => trunk.settings.register)
     .map((trunk) => new TrunkRegistration({ trunk, stack, clock, logger }));
-  for (const registration of registrations) registration.start();
+  // In a cluster one node registers to the trunks (the one that leads "trunk-registrations").
+  if (!deps.cluster) for (const registration of registrations) registration.start();
   return {
     stack,
     location,

@@ -99,6 +99,49 @@ describe("two nodes sharing PostgreSQL and Redis", () => {
     );
   });
 
+  test("a background call started through either node is placed once, by the node that leads background calls", async (t) => {
+    // A steady test tone sounds like an answering machine's beep: no detection here.
+    const c = await cluster(t, ["2501", "2502"], "[background_call]\namd = false\n");
+    if (!c) return;
+    const [one, two] = c.nodes;
+    const caller = await c.phone(one, "2501", 650, true);
+    const callee = await c.phone(two, "2502", 1050, true);
+    let calleeRings = 0;
+    let callerRings = 0;
+    callee.on("incoming", () => calleeRings++);
+    caller.on("incoming", () => callerRings++);
+    await eventually(
+      () => one.node.sip.location.all().length === 2 && two.node.sip.location.all().length === 2,
+      "both nodes to know both phones",
+    );
+    const leaderOf = () =>
+      [one, two].filter((n) => n.node.backgroundCalls?.service && n.node.sip.calls.calls.length > 0);
+    const job = await (
+      two.node.backgroundCalls?.service as NonNullable<typeof two.node.backgroundCalls>["service"]
+    ).begin({
+      caller: "2501@parley.test",
+      callee: "2502@parley.test",
+      origin: "api",
+    });
+    await eventually(
+      () => caller.state === "Connected" && callee.state === "Connected",
+      "caller and callee connected",
+      20_000,
+    ).catch(async (error) => {
+      const stored = await two.node.backgroundCalls?.service.get(job.id);
+      throw new Error(
+        `${(error as Error).message}: ${JSON.stringify(stored?.log)} leaders ${[one, two].map((n) => n.node.nodeId)}`,
+      );
+    });
+    assert.equal(calleeRings, 1, "the callee was called once, not by both nodes");
+    assert.equal(callerRings, 1, "the caller was called back once");
+    assert.equal(leaderOf().length, 1, "the calls run on one node");
+    await eventually(
+      async () => (await one.node.backgroundCalls?.service.get(job.id))?.state === "bridged",
+      "the job bridged",
+    );
+  });
+
   test("an emergency call on node 1 preempts the callee's ordinary call on node 2", async (t) => {
     const c = await cluster(
       t,

@@ -33,7 +33,7 @@ import { CallJournal } from "./call-journal.ts";
 import type { CallPresence, NodeReply, NodeRequest } from "./call-presence.ts";
 import { ConferenceRooms } from "./conference-rooms.ts";
 import { connectCaller } from "./connect-caller.ts";
-import { preemptLeg } from "./preemption.ts";
+import { preemptElsewhere, preemptLeg } from "./preemption.ts";
 
 export interface CallControlOptions {
   stack: SipStack;
@@ -265,31 +265,10 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
       const others = preemptLeg(call, leg, announcement, this.conferences);
       preempted.push({ callId: call.id, others: others.map((other) => users.get(other.id) ?? other.uri) });
     }
-    const presence = this.#o.presence;
-    if (!presence) return { preempted, blocked };
-    // The user's calls on other nodes: that node preempts them (or refuses) and says so.
-    const remote = await presence.elsewhere(aor).catch(() => []);
-    for (const entry of remote) {
-      const reply: NodeReply = await presence
-        .request(entry.node, {
-          kind: "preempt",
-          legId: entry.legId,
-          callId: entry.callId,
-          priority: by.priority,
-          announcement,
-        })
-        .catch((error: unknown) => {
-          by.logger.warn({ err: error, node: entry.node }, "node did not answer a preemption");
-          return { kind: "gone" } as const;
-        });
-      if (reply.kind === "blocked") blocked++;
-      if (reply.kind === "preempted") {
-        by.logger.info(
-          { preemptedCall: reply.callId, node: entry.node, aor },
-          "preempted a call on another node",
-        );
-        preempted.push({ callId: reply.callId, others: reply.others });
-      }
+    if (this.#o.presence) {
+      const remote = await preemptElsewhere(this.#o.presence, aor, by, announcement);
+      preempted.push(...remote.preempted);
+      blocked += remote.blocked;
     }
     return { preempted, blocked };
   }

@@ -1,6 +1,7 @@
 import type { Leg } from "../legs/leg.ts";
 import type { CallPlayItem } from "../service-api/call-session.ts";
 import type { Call } from "./call.ts";
+import type { CallPresence, NodeReply } from "./call-presence.ts";
 import type { ConferenceRooms } from "./conference-rooms.ts";
 
 /**
@@ -34,4 +35,43 @@ export function preemptLeg(
     id: other.id,
     uri: other.direction === "inbound" ? other.addresses.from : other.addresses.to,
   }));
+}
+
+/**
+ * The user's calls on other nodes of a cluster: the node that runs each call preempts it (or
+ * refuses, for a call of equal or higher priority) and says so. A node that does not answer in
+ * time counts as having nothing to preempt.
+ */
+export async function preemptElsewhere(
+  presence: CallPresence,
+  aor: string,
+  by: Call,
+  announcement: CallPlayItem[],
+): Promise<{ preempted: Array<{ callId: string; others: string[] }>; blocked: number }> {
+  const preempted: Array<{ callId: string; others: string[] }> = [];
+  let blocked = 0;
+  const remote = await presence.elsewhere(aor).catch(() => []);
+  for (const entry of remote) {
+    const reply: NodeReply = await presence
+      .request(entry.node, {
+        kind: "preempt",
+        legId: entry.legId,
+        callId: entry.callId,
+        priority: by.priority,
+        announcement,
+      })
+      .catch((error: unknown) => {
+        by.logger.warn({ err: error, node: entry.node }, "node did not answer a preemption");
+        return { kind: "gone" } as const;
+      });
+    if (reply.kind === "blocked") blocked++;
+    if (reply.kind === "preempted") {
+      by.logger.info(
+        { preemptedCall: reply.callId, node: entry.node, aor },
+        "preempted a call on another node",
+      );
+      preempted.push({ callId: reply.callId, others: reply.others });
+    }
+  }
+  return { preempted, blocked };
 }

@@ -38,7 +38,9 @@ export class TrunkRegistration {
     return this.#state;
   }
 
+  /** Registers and keeps the registration fresh; after `stop`, starts again (a cluster's new leader). */
   start(): void {
+    this.#stopped = false;
     void this.#register(this.#trunk.settings.registerExpires);
   }
 

@@ -68,6 +68,11 @@ export interface BackgroundCallServiceOptions {
   settings: BackgroundCallSettings;
   clock: Clock;
   logger: Logger;
+  /**
+   * Whether this node places the attempts (default true). In a cluster only the leading node
+   * does: the others save the jobs they are given and leave the calls to it (see `standby`).
+   */
+  runsJobs?: boolean;
 }
 
 export interface BackgroundCallEvents extends Record<string, unknown[]> {
@@ -113,10 +118,12 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
   readonly #timers = new Map<string, TimerHandle>();
   readonly #calls = new Map<string, CallSession>();
   #closed = false;
+  #runsJobs: boolean;
 
   constructor(options: BackgroundCallServiceOptions) {
     super();
     this.#o = options;
+    this.#runsJobs = options.runsJobs ?? true;
     this.#quiet = new QuietHours(options.settings.quietHours, options.settings.timeZone);
     this.offers = new CallbackOffers({
       threshold: options.settings.offerThreshold,
@@ -125,8 +132,12 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
     this.onListenerError = (error) => options.logger.error({ err: error }, "background call listener failed");
   }
 
-  /** Picks up every active job: attempts in progress when the process stopped count as failed. */
+  /**
+   * Picks up every active job: attempts in progress when the process (or, in a cluster, the node
+   * that ran them) stopped count as failed. From now on this node places the attempts.
+   */
   async start(): Promise<number> {
+    this.#runsJobs = true;
     const now = this.#o.clock.now();
     const jobs = await this.#o.store.active();
     for (const job of jobs) {
@@ -142,6 +153,28 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
       this.#schedule(job);
     }
     return jobs.length;
+  }
+
+  /**
+   * In a cluster, another node took the jobs over: stop scheduling attempts here (calls in
+   * progress go on to their end). `start` makes this node run them again.
+   */
+  standby(): void {
+    this.#runsJobs = false;
+    for (const timer of this.#timers.values()) timer.cancel();
+    this.#timers.clear();
+  }
+
+  /** Schedules active jobs this node does not know yet (started through another node). */
+  async adopt(): Promise<number> {
+    if (!this.#runsJobs || this.#closed) return 0;
+    let adopted = 0;
+    for (const job of await this.#o.store.active()) {
+      if (this.#timers.has(job.id) || this.#calls.has(job.id) || job.nextAttemptAt === undefined) continue;
+      this.#schedule(job);
+      adopted++;
+    }
+    return adopted;
   }
 
   close(): void {
@@ -292,7 +325,7 @@ export class BackgroundCallService extends TypedEmitter<BackgroundCallEvents> {
   }
 
   #schedule(job: CallbackJob): void {
-    if (this.#closed || !isActive(job) || job.nextAttemptAt === undefined) return;
+    if (this.#closed || !this.#runsJobs || !isActive(job) || job.nextAttemptAt === undefined) return;
     this.#timers.get(job.id)?.cancel();
     const delay = Math.max(0, job.nextAttemptAt - this.#o.clock.now());
     this.#timers.set(

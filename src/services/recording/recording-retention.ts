@@ -33,7 +33,9 @@ export class RecordingRetention {
     this.#o = options;
   }
 
+  /** Runs a pass now and then daily; after `stop`, starts again (a cluster's new leader). */
   start(): void {
+    this.#stopped = false;
     void this.run().finally(() => this.#schedule());
   }
 
