@@ -307,12 +307,9 @@ describe("Kamailio front door in front of two Parley nodes", () => {
     );
   });
 
-  // todo until nodes copy Record-Route into their 2xx (RFC 3261 §12.1.1): without it the
-  // caller's route set is empty, its ACK and BYE carry no Route, and only the config's safety net
-  // (in-dialog requests addressed to a node's Contact are relayed) keeps the call up.
-  test("a call through the front door: the INVITE re-sent after the 407 reaches the same node, the node rings the callee through Kamailio by its Path, and ACK and BYE follow the recorded route both ways", {
-    todo: "Parley's 200 to an INVITE does not copy Record-Route yet (RFC 3261 §12.1.1)",
-  }, async (t) => {
+  // The node copies Record-Route into its 2xx (RFC 3261 §12.1.1), so the caller's route set holds
+  // Kamailio and its ACK and BYE carry a Route.
+  test("a call through the front door: the INVITE re-sent after the 407 reaches the same node, the node rings the callee through Kamailio by its Path, and ACK and BYE follow the recorded route both ways", async (t) => {
     // One node: the caller's Call-ID and the callee's AOR cannot hash to different nodes (the
     // bindings of one node are not seen by another until the Redis binding store is in).
     const c = await startCluster(t, ["2001", "2002"], { nodeCount: 1 });

@@ -41,6 +41,12 @@ export function createResponse(
   if (to !== undefined) response.headers.append("To", toWithTag(to, status, options.toTag));
   if (callId !== undefined) response.headers.append("Call-ID", callId);
   if (cseq !== undefined) response.headers.append("CSeq", cseq);
+  // §12.1.1: "When a UAS responds to a request with a response that establishes a dialog (such as
+  // a 2xx to INVITE), the UAS MUST copy all Record-Route header field values from the request into
+  // the response … and MUST maintain the order of those values." Early dialogs (101–199) too.
+  if (status > 100 && status < 300 && establishesDialog(request)) {
+    for (const rr of h.lines("record-route")) response.headers.append("Record-Route", rr);
+  }
   // §8.2.6.1: a 100 Trying copies Timestamp.
   const timestamp = h.get("timestamp");
   if (status === 100 && timestamp !== undefined) response.headers.append("Timestamp", timestamp);
@@ -62,4 +68,11 @@ function toWithTag(to: string, status: number, tag: string | undefined): string 
   } catch {
     return to;
   }
+}
+
+/** A request outside a dialog (no To tag) of a method that creates one (RFC 3261 §12, RFC 6665 §4.1, RFC 3515). */
+function establishesDialog(request: SipRequest): boolean {
+  if (!["INVITE", "SUBSCRIBE", "REFER"].includes(request.method)) return false;
+  const to = request.headers.get("to") ?? "";
+  return !/;\s*tag\s*=/i.test(to);
 }

@@ -40,8 +40,8 @@ function answer(
   toTag: string,
   contact = "<sip:bob@192.0.2.4>",
 ): SipResponse {
+  // createResponse copies Record-Route into responses that establish a dialog (§12.1.1).
   const response = createResponse(request, status, { toTag, headers: [["Contact", contact]] });
-  for (const rr of request.headers.lines("record-route")) response.headers.append("Record-Route", rr);
   return parseSipMessage(response.toBuffer()) as SipResponse;
 }
 
@@ -176,5 +176,42 @@ describe("Dialog (RFC 3261 §12)", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("createResponse and Record-Route (RFC 3261 §12.1.1)", () => {
+  test("a 180 or 200 to an initial INVITE copies every Record-Route value, in order; the caller's dialog routes through them", () => {
+    const request = invite(["Record-Route: <sip:p0.example.com;lr;x=1>"]);
+    for (const status of [180, 200]) {
+      const response = parseSipMessage(
+        createResponse(request, status, { toTag: "b" }).toBuffer(),
+      ) as SipResponse;
+      assert.deepEqual(response.headers.values("record-route"), [
+        "<sip:p2.example.com;lr>",
+        "<sip:p1.example.com;lr>",
+        "<sip:p0.example.com;lr;x=1>",
+      ]);
+      const dialog = Dialog.forUac(request, response);
+      assert.deepEqual(dialog.routeSet, [
+        "<sip:p0.example.com;lr;x=1>",
+        "<sip:p1.example.com;lr>",
+        "<sip:p2.example.com;lr>",
+      ]);
+    }
+  });
+
+  test("no Record-Route in a 100, a failure, or a response inside a dialog", () => {
+    const initial = invite();
+    assert.deepEqual(createResponse(initial, 100).headers.values("record-route"), []);
+    assert.deepEqual(createResponse(initial, 486, { toTag: "b" }).headers.values("record-route"), []);
+    const reinvite = parseSipMessage(
+      Buffer.from(
+        initial
+          .toBuffer()
+          .toString()
+          .replace("To: <sip:bob@biloxi.example.com>", "To: <sip:bob@biloxi.example.com>;tag=b"),
+      ),
+    ) as SipRequest;
+    assert.deepEqual(createResponse(reinvite, 200).headers.values("record-route"), []);
   });
 });
