@@ -137,7 +137,13 @@ export class ParleyProcess {
 
   /** Sends a signal to the whole process group (like Ctrl-C in a terminal). */
   signalGroup(signal: NodeJS.Signals): void {
-    if (this.child.pid !== undefined && this.child.exitCode === null) process.kill(-this.child.pid, signal);
+    if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch (error) {
+      // Gone between the check and the kill (a test killed it with SIGKILL a moment ago).
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    }
   }
 
   /** Kills the group by PID if it is still running; for test cleanup. */
