@@ -30,6 +30,7 @@ import {
   SqlRecordingAuditLog,
   SqlRecordingStore,
   SqlRecordingSubscriptions,
+  SqlRingbackToneStore,
 } from "../storage/index.ts";
 import { type BackgroundCallNode, startBackgroundCallNode } from "./background-call-node.ts";
 import { type ClickToCallNode, startClickToCallNode } from "./click-to-call-node.ts";
@@ -174,6 +175,10 @@ export class ParleyNode {
       const interrupted = await cdrs.completeInterrupted(this.#cluster?.nodeId);
       if (interrupted > 0) logger.warn({ calls: interrupted }, "call records of interrupted calls completed");
       this.#cluster?.watchDeadNodes(cdrs);
+      // In a cluster, users' ring-back tones live in the database, where every node finds them.
+      const sharedRingback = this.#cluster
+        ? new SqlRingbackToneStore(database.db, () => this.clock.now())
+        : undefined;
       // Click-to-call's stores exist before the HTTP server: the portal serves them.
       const accountStore = new SqlAccountStore(database.db);
       const credit = new CreditControl({
@@ -202,6 +207,7 @@ export class ParleyNode {
         ringbackTones: new RingbackTones({
           directory: join(config.data_dir, "ringback"),
           library: config.recording.ringback_library || BUNDLED_RINGBACK_LIBRARY,
+          ...(sharedRingback ? { shared: sharedRingback } : {}),
         }),
         backgroundCalls: () => this.#backgroundCalls?.service,
         clickToCall: () => this.#clickToCall,
@@ -346,6 +352,7 @@ export class ParleyNode {
         announceAll: config.recording.announcement,
         forcedNumbers: config.recording.force_for_numbers,
         ringbackDir: join(config.data_dir, "ringback"),
+        ...(sharedRingback ? { sharedRingback } : {}),
         pauseMode: (domain) =>
           (domain === undefined ? undefined : config.recording.pause_mode_by_domain[domain]) ??
           config.recording.pause_mode,

@@ -26,4 +26,13 @@ export interface EmergencyAuditRow {
 export interface EmergencyTables {
   emergency_numbers: EmergencyNumberRow;
   emergency_audit: EmergencyAuditRow;
+  ringback_tones: RingbackToneRow;
+}
+
+/** A user's ring-back tone (migration 0015), kept here with the other late tables. */
+export interface RingbackToneRow {
+  user_key: string;
+  sha256: string;
+  wav: Uint8Array;
+  updated_at: string;
 }

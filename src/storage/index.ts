@@ -16,6 +16,7 @@ export { SqlOutboxStore } from "./sql-outbox-store.ts";
 export { SqlPortalSessionStore } from "./sql-portal-session-store.ts";
 export { SqlRecordingAuditLog } from "./sql-recording-audit-log.ts";
 export { SqlRecordingStore, SqlRecordingSubscriptions } from "./sql-recording-store.ts";
+export { SqlRingbackToneStore } from "./sql-ringback-tone-store.ts";
 export { SqlUserStore } from "./sql-user-store.ts";
 export { SqlMailboxSettingsStore, SqlSignatureStore } from "./sql-voicemail-settings.ts";
 export { SqlVoicemailStore } from "./sql-voicemail-store.ts";

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import { SystemClock } from "../../src/kernel/clock.ts";
 import { silentLogger } from "../../src/kernel/log.ts";
+import { readWav } from "../../src/media/index.ts";
 import { SoftPhone } from "../../src/phone/index.ts";
 import { eventually } from "../support/call-peers.ts";
 import { freshDatabase } from "../support/databases.ts";
 import { hears } from "../support/emergency.ts";
 import { freshRedis } from "../support/redis.ts";
 import { type SipTestNode, startSipTestNode } from "../support/sip-node.ts";
+import { toneWav } from "../support/voicemail.ts";
 
 /**
  * Two nodes on one PostgreSQL database and one Redis, without a front door: phones register
@@ -140,6 +145,53 @@ describe("two nodes sharing PostgreSQL and Redis", () => {
       async () => (await one.node.backgroundCalls?.service.get(job.id))?.state === "bridged",
       "the job bridged",
     );
+  });
+
+  test("a ring-back tone uploaded through node 1 is what node 2 plays to callers while the user's phones ring", async (t) => {
+    const c = await cluster(t, ["2601", "2602"]);
+    if (!c) return;
+    const [one, two] = c.nodes;
+    const listed = await fetch(`${one.api}/users?limit=100`, {
+      headers: { authorization: `Bearer ${one.adminToken}` },
+    });
+    const { users } = (await listed.json()) as { users: Array<{ id: string; extension: string }> };
+    const id = users.find((u) => u.extension === "2602")?.id;
+    assert.ok(id);
+    const uploaded = await fetch(`${one.api}/users/${id}/ringback`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${one.adminToken}`, "content-type": "audio/wav" },
+      body: toneWav(1777, 2),
+    });
+    assert.equal(uploaded.status, 200, await uploaded.text());
+    const callee = await c.phone(one, "2602", 1050);
+    const caller = await c.phone(two, "2601", 650);
+    await eventually(
+      () => two.node.sip.location.lookup("sip:2602@parley.test").length === 1,
+      "node 2 to know the callee",
+    );
+    let rang = false;
+    callee.on("incoming", () => {
+      rang = true;
+    });
+    const placed = caller.call("2602");
+    await eventually(() => rang, "the callee's phone to ring");
+    // Node 2 runs the call and fetched the tone from the database for it.
+    const dir = join(two.node.config.data_dir, "ringback", "shared");
+    await eventually(
+      () => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith(".wav")),
+      "node 2's copy of the tone",
+    );
+    const [file] = readdirSync(dir).filter((f) => f.endsWith(".wav"));
+    const played = readWav(join(dir, file as string)).samples[0] as Int16Array;
+    assert.ok(hears(played.subarray(0, 8000), 1777), "the copy is the uploaded 1777 Hz tone");
+    assert.equal(
+      createHash("sha256")
+        .update(readFileSync(join(dir, file as string)))
+        .digest("hex"),
+      (file as string).slice(0, -4),
+    );
+    await callee.answer();
+    assert.deepEqual(await placed, { answered: true });
   });
 
   test("an emergency call on node 1 preempts the callee's ordinary call on node 2", async (t) => {

@@ -60,9 +60,9 @@ describe("parley cdr", () => {
     const csv = await runParley(["cdr", "list", "--csv", "--since", "2026-01-01T00:01:00Z"], { cwd });
     assert.equal(csv.code, 0, csv.stderr);
     assert.deepEqual(csv.stdout.split("\r\n"), [
-      "id,kind,from,to,caller,callee,service,startedAt,answeredAt,endedAt,disposition,sipStatus,cause,reason,legs,payer,cost,currency,priority",
-      "C3,inbound,sip:1001@pbx.example.com,sip:1002@pbx.example.com,,,basic,2026-01-01T00:02:00.000Z,,,,,,,0,,,,",
-      'C2,inbound,"sip:""Smith, J""@pbx.example.com",tel:+15551234567,,,basic,2026-01-01T00:01:00.000Z,,2026-01-01T00:01:02.000Z,busy,486,USER_BUSY,,0,,,,',
+      "id,kind,from,to,caller,callee,service,startedAt,answeredAt,endedAt,disposition,sipStatus,cause,reason,legs,payer,cost,currency,priority,node",
+      "C3,inbound,sip:1001@pbx.example.com,sip:1002@pbx.example.com,,,basic,2026-01-01T00:02:00.000Z,,,,,,,0,,,,,",
+      'C2,inbound,"sip:""Smith, J""@pbx.example.com",tel:+15551234567,,,basic,2026-01-01T00:01:00.000Z,,2026-01-01T00:01:02.000Z,busy,486,USER_BUSY,,0,,,,,',
       "",
     ]);
 

@@ -23,6 +23,7 @@ const COLUMNS: ReadonlyArray<readonly [name: string, value: (r: CallRecordWithLe
   ["cost", (r) => (r.cost === undefined ? "" : String(r.cost))],
   ["currency", (r) => r.currency ?? ""],
   ["priority", (r) => (r.priority === undefined ? "" : String(r.priority))],
+  ["node", (r) => r.node ?? ""],
 ];
 
 /** The header line of a CDR export, with its CRLF (RFC 4180 §2). */

@@ -70,6 +70,7 @@ const Cdr = Type.Object(
     priority: Type.Optional(
       Type.Integer({ description: "Emergency calls: the priority of the number dialled (1 or more)." }),
     ),
+    node: Type.Optional(Type.String({ description: "The cluster node that ran the call (cluster.node_id)." })),
     legs: Type.Array(Leg, { description: "Leg attempts in start order." }),
   },
   { description: "A call detail record. A record without endedAt is a call in progress." },
@@ -149,7 +150,7 @@ export const cdrRoutes: FastifyPluginAsyncTypebox<CdrRoutesOptions> = async (app
         response: {
           200: {
             description:
-              "Columns: id, kind, from, to, caller, callee, service, startedAt, answeredAt, endedAt, disposition, sipStatus, cause, reason, legs (the number of leg attempts), payer, cost, currency, priority.",
+              "Columns: id, kind, from, to, caller, callee, service, startedAt, answeredAt, endedAt, disposition, sipStatus, cause, reason, legs (the number of leg attempts), payer, cost, currency, priority, node.",
             content: { "text/csv": { schema: Type.String() } },
           },
           ...errorResponses(400, 401, 403),

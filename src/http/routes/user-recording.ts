@@ -184,7 +184,7 @@ export const userRecordingRoutes: FastifyPluginAsyncTypebox<UserRecordingRoutesO
     async (request) => {
       const store = tones();
       const { key } = await target(request, request.params.id, "write");
-      const sizeBytes = store.choose(key, request.body.name);
+      const sizeBytes = await store.choose(key, request.body.name);
       if (sizeBytes === undefined)
         throw new HttpError("RINGBACK_NOT_FOUND", `no tone ${request.body.name} in the library`);
       return { user: key, sizeBytes, durationMs: Math.round((sizeBytes - 44) / 16) };
@@ -245,7 +245,7 @@ export const userRecordingRoutes: FastifyPluginAsyncTypebox<UserRecordingRoutesO
     async (request, reply) => {
       const store = tones();
       const { key } = await target(request, request.params.id, "write");
-      if (!store.remove(key)) throw new HttpError("RINGBACK_NOT_FOUND", `${key} has no ring-back tone`);
+      if (!(await store.remove(key))) throw new HttpError("RINGBACK_NOT_FOUND", `${key} has no ring-back tone`);
       return reply.status(204).send(null);
     },
   );

@@ -39,4 +39,5 @@ export {
   type RecordingWebhookOptions,
   signature as webhookSignature,
 } from "./recording-webhook.ts";
+export type { RingbackToneStore } from "./ringback-tone-store.ts";
 export { RingbackTones, type RingbackTonesOptions } from "./ringback-tones.ts";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   type CallParty,
@@ -19,6 +19,7 @@ import { TypedEmitter } from "../../kernel/typed-emitter.ts";
 import type { RecordingFiles } from "./recording-files.ts";
 import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
 import { DEFAULT_SUBSCRIPTION, type RecordingSubscriptions } from "./recording-subscriptions.ts";
+import type { RingbackToneStore } from "./ringback-tone-store.ts";
 
 /** A recording's life ended: saved (with its size, length and checksum) or failed. */
 export interface RecordingEvent {
@@ -46,6 +47,8 @@ export interface RecordingServiceOptions {
   onEvent?: (event: RecordingEvent) => void;
   /** Where personal ring-back tones are (`<extension>@<domain>.wav`, 8 kHz mono 16-bit). */
   ringbackDir?: string;
+  /** In a cluster: users' ring-back tones in the database, set through any node. */
+  sharedRingback?: RingbackToneStore;
   /**
    * What a pause does in a tenant's recordings (recording.pause_mode, per domain): `silence`
    * keeps the call's timeline with silence, `skip` leaves the span out.
@@ -250,11 +253,29 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
    * The ring-back-tone platform: a callee who uploaded a personal tone has callers hear it, as
    * early media, instead of the standard ring-back while their phones ring.
    */
-  #ringback(info: ConnectedCallInfo): PlayItem[] | undefined {
+  async #ringback(info: ConnectedCallInfo): Promise<PlayItem[] | undefined> {
     const dir = this.#o.ringbackDir;
     if (!dir || !info.callee) return undefined;
-    const path = ringbackPath(dir, `${info.callee.extension}@${info.callee.domain}`);
-    return existsSync(path) ? [{ kind: "file", path }] : undefined;
+    const user = `${info.callee.extension}@${info.callee.domain}`;
+    const shared = this.#o.sharedRingback;
+    if (!shared) {
+      const path = ringbackPath(dir, user);
+      return existsSync(path) ? [{ kind: "file", path }] : undefined;
+    }
+    // In a cluster the tone may have been set through another node: play this node's copy of
+    // the current version, fetched from the database the first time.
+    const version = await shared.version(user);
+    if (!version) return undefined;
+    const path = join(dir, "shared", `${version}.wav`);
+    if (!existsSync(path)) {
+      const tone = await shared.get(user);
+      if (!tone) return undefined;
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(`${path}.tmp`, tone.wav);
+      renameSync(`${path}.tmp`, join(dir, "shared", `${tone.sha256}.wav`));
+      if (tone.sha256 !== version) return [{ kind: "file", path: join(dir, "shared", `${tone.sha256}.wav`) }];
+    }
+    return [{ kind: "file", path }];
   }
 
   async #beforeBridge(

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -13,6 +15,7 @@ import { dirname, join } from "node:path";
 import { newId } from "../../kernel/ids.ts";
 import { toNarrowbandWav, type UploadedAudioType } from "../../media/index.ts";
 import { ringbackPath } from "./recording-service.ts";
+import type { RingbackToneStore } from "./ringback-tone-store.ts";
 
 /** Users' keys become file names: extension@domain with no separator or leading dot. */
 const SAFE_KEY = /^[A-Za-z0-9][^\s/\\@]*@[^\s/\\@]+$/;
@@ -22,6 +25,8 @@ export interface RingbackTonesOptions {
   directory: string;
   /** The library users may pick a tone from (recording.ringback_library; Parley ships a few). */
   library?: string;
+  /** In a cluster: where every node finds the tones (each change is written there too). */
+  shared?: RingbackToneStore;
 }
 
 /** Library tone names: file names without `.wav`, nothing that could leave the directory. */
@@ -35,10 +40,12 @@ export class RingbackTones {
   readonly #directory: string;
 
   readonly #library: string | undefined;
+  readonly #shared: RingbackToneStore | undefined;
 
   constructor(options: RingbackTonesOptions) {
     this.#directory = options.directory;
     this.#library = options.library;
+    this.#shared = options.shared;
   }
 
   /** The tones of the library, by name, with their length. */
@@ -59,7 +66,7 @@ export class RingbackTones {
    * Gives a user a tone from the library (a copy, so the library can change without changing
    * anyone's tone). Returns the stored size, or undefined when there is no such tone.
    */
-  choose(user: string, name: string): number | undefined {
+  async choose(user: string, name: string): Promise<number | undefined> {
     const dir = this.#library;
     if (!dir || !TONE_NAME.test(name) || !existsSync(join(dir, `${name}.wav`))) return undefined;
     const target = this.path(user);
@@ -72,6 +79,7 @@ export class RingbackTones {
       rmSync(temporary, { force: true });
       throw error;
     }
+    await this.#share(user, readFileSync(target));
     return statSync(target).size;
   }
 
@@ -103,14 +111,21 @@ export class RingbackTones {
       rmSync(temporary, { force: true });
       throw error;
     }
+    await this.#share(user, wav);
     return wav.length;
   }
 
   /** Removes a user's tone; false when there was none. */
-  remove(user: string): boolean {
+  async remove(user: string): Promise<boolean> {
     const target = this.path(user);
-    if (!existsSync(target)) return false;
+    const shared = this.#shared && (await this.#shared.version(user)) !== undefined;
+    await this.#shared?.remove(user);
+    if (!existsSync(target)) return shared === true;
     rmSync(target, { force: true });
     return true;
+  }
+
+  async #share(user: string, wav: Uint8Array): Promise<void> {
+    await this.#shared?.put(user, wav, createHash("sha256").update(wav).digest("hex"));
   }
 }

@@ -13,6 +13,7 @@ import { migration0011ClickToCall } from "./0011-click-to-call.ts";
 import { migration0012CdrCharges } from "./0012-cdr-charges.ts";
 import { migration0013Emergency } from "./0013-emergency.ts";
 import { migration0014CdrNode } from "./0014-cdr-node.ts";
+import { migration0015RingbackTones } from "./0015-ringback-tones.ts";
 
 /**
  * Every schema migration, in order. Names sort as applied; a released migration is never edited,
@@ -33,4 +34,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0012-cdr-charges": migration0012CdrCharges,
   "0013-emergency": migration0013Emergency,
   "0014-cdr-node": migration0014CdrNode,
+  "0015-ringback-tones": migration0015RingbackTones,
 };

@@ -220,15 +220,15 @@ describe("REST API: call detail records", () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers["content-type"]), /^text\/csv/);
     const header =
-      "id,kind,from,to,caller,callee,service,startedAt,answeredAt,endedAt,disposition,sipStatus,cause,reason,legs,payer,cost,currency,priority";
+      "id,kind,from,to,caller,callee,service,startedAt,answeredAt,endedAt,disposition,sipStatus,cause,reason,legs,payer,cost,currency,priority,node";
     assert.equal(
       res.body,
       [
         header,
-        'C4,inbound,"sip:""Smith, J""@pbx.example.com",sip:1002@pbx.example.com,,,basic,2026-01-01T00:03:00.000Z,,2026-01-01T00:03:01.000Z,failed,,,"SIP;cause=503\nretry later",0,,,,',
-        "C3,inbound,sip:1001@pbx.example.com,sip:1002@pbx.example.com,,,basic,2026-01-01T00:02:00.000Z,,,,,,,0,,,,",
-        "C2,inbound,sip:1001@pbx.example.com,tel:+15551234567,,,basic,2026-01-01T00:01:00.000Z,,2026-01-01T00:01:02.000Z,busy,486,USER_BUSY,,0,,,,",
-        "C1,inbound,sip:1001@pbx.example.com,sip:1002@pbx.example.com,1001,1002,basic,2026-01-01T00:00:00.000Z,2026-01-01T00:00:04.000Z,2026-01-01T00:01:04.000Z,answered,200,NORMAL_CLEARING,,2,,,,",
+        'C4,inbound,"sip:""Smith, J""@pbx.example.com",sip:1002@pbx.example.com,,,basic,2026-01-01T00:03:00.000Z,,2026-01-01T00:03:01.000Z,failed,,,"SIP;cause=503\nretry later",0,,,,,',
+        "C3,inbound,sip:1001@pbx.example.com,sip:1002@pbx.example.com,,,basic,2026-01-01T00:02:00.000Z,,,,,,,0,,,,,",
+        "C2,inbound,sip:1001@pbx.example.com,tel:+15551234567,,,basic,2026-01-01T00:01:00.000Z,,2026-01-01T00:01:02.000Z,busy,486,USER_BUSY,,0,,,,,",
+        "C1,inbound,sip:1001@pbx.example.com,sip:1002@pbx.example.com,1001,1002,basic,2026-01-01T00:00:00.000Z,2026-01-01T00:00:04.000Z,2026-01-01T00:01:04.000Z,answered,200,NORMAL_CLEARING,,2,,,,,",
         "",
       ].join("\r\n"),
     );
