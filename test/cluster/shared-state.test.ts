@@ -121,9 +121,9 @@ describe("two nodes sharing PostgreSQL and Redis", () => {
     );
     const leaderOf = () =>
       [one, two].filter((n) => n.node.backgroundCalls?.service && n.node.sip.calls.calls.length > 0);
-    const job = await (
-      two.node.backgroundCalls?.service as NonNullable<typeof two.node.backgroundCalls>["service"]
-    ).begin({
+    const service = two.node.backgroundCalls?.service;
+    assert.ok(service, "background calls run");
+    const job = await service.begin({
       caller: "2501@parley.test",
       callee: "2502@parley.test",
       origin: "api",
@@ -208,7 +208,7 @@ announcement = false
     if (!c) return;
     const [one, two] = c.nodes;
     const a = await c.phone(one, "2301", 650);
-    const b = await c.phone(two, "2302", 1050, true);
+    await c.phone(two, "2302", 1050, true);
     const cPhone = await c.phone(two, "2303", 1450);
     let cEnd: { reason?: string } | undefined;
     cPhone.on("ended", (end) => {

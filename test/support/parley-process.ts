@@ -137,7 +137,8 @@ export class ParleyProcess {
 
   /** Sends a signal to the whole process group (like Ctrl-C in a terminal). */
   signalGroup(signal: NodeJS.Signals): void {
-    if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null)
+      return;
     try {
       process.kill(-this.child.pid, signal);
     } catch (error) {

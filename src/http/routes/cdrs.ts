@@ -70,7 +70,9 @@ const Cdr = Type.Object(
     priority: Type.Optional(
       Type.Integer({ description: "Emergency calls: the priority of the number dialled (1 or more)." }),
     ),
-    node: Type.Optional(Type.String({ description: "The cluster node that ran the call (cluster.node_id)." })),
+    node: Type.Optional(
+      Type.String({ description: "The cluster node that ran the call (cluster.node_id)." }),
+    ),
     legs: Type.Array(Leg, { description: "Leg attempts in start order." }),
   },
   { description: "A call detail record. A record without endedAt is a call in progress." },

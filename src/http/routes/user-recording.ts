@@ -245,7 +245,8 @@ export const userRecordingRoutes: FastifyPluginAsyncTypebox<UserRecordingRoutesO
     async (request, reply) => {
       const store = tones();
       const { key } = await target(request, request.params.id, "write");
-      if (!(await store.remove(key))) throw new HttpError("RINGBACK_NOT_FOUND", `${key} has no ring-back tone`);
+      if (!(await store.remove(key)))
+        throw new HttpError("RINGBACK_NOT_FOUND", `${key} has no ring-back tone`);
       return reply.status(204).send(null);
     },
   );
