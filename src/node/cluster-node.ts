@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { CdrStore } from "../calls/index.ts";
+import type { CallJournal, CallProgressEvent, CallStatus, CdrStore } from "../calls/index.ts";
 import { RedisBindingStore, RedisCallPresence, RedisLeadership, RedisLink } from "../cluster/index.ts";
 import type { Config } from "../config/index.ts";
 import type { Clock, TimerHandle } from "../kernel/clock.ts";
@@ -25,6 +25,11 @@ export interface ClusterNode {
    * `interrupted`: a dead node loses no CDR even if it never starts again.
    */
   watchDeadNodes(cdrs: CdrStore): void;
+  /**
+   * Every node's API follows every call: the steps of this node's calls are published, and the
+   * other nodes' steps are mirrored into this node's journal.
+   */
+  mirrorJournal(journal: CallJournal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -100,6 +105,17 @@ export async function startClusterNode(
         });
       };
       tick();
+    },
+    async mirrorJournal(journal) {
+      await link.subscribe("journal", (message) => {
+        const { status, event } = message as { status: Omit<CallStatus, "events">; event: CallProgressEvent };
+        if (status.node !== nodeId) journal.mirror(status, event);
+      });
+      journal.on("progress", (status, event) => {
+        if (status.node !== nodeId) return;
+        const { events: _events, ...rest } = status;
+        link.publish("journal", { status: rest, event });
+      });
     },
     close: async () => {
       closed = true;

@@ -342,6 +342,7 @@ export class ParleyNode {
         },
         messageSummary: async (aor) => this.#voicemail?.summary(aor),
       });
+      await this.#cluster?.mirrorJournal(this.#sip.calls.journal);
       this.#recording = new RecordingService({
         store: new SqlRecordingStore(database.db),
         subscriptions: new SqlRecordingSubscriptions(database.db),

@@ -75,7 +75,7 @@ describe("Redis adapters of a cluster", () => {
     assert.deepEqual(await p1.elsewhere("sip:1002@parley.test"), [], "a node's own legs are not 'elsewhere'");
     // Requests: node 2 asks node 1 to preempt the leg; node 1 answers.
     p1.onRequest(async (request) =>
-      request.priority > 0
+      request.kind === "preempt" && request.priority > 0
         ? { kind: "preempted", callId: request.callId, others: ["sip:1003@parley.test"] }
         : { kind: "blocked" },
     );

@@ -86,6 +86,21 @@ describe("two nodes sharing PostgreSQL and Redis", () => {
     const c2 = await c.phone(two, "2101", 1450);
     const refused = await c2.call("2102");
     assert.deepEqual(refused, { answered: false, status: 486, reason: "Busy Here" });
+    // Node 2's API follows the call node 1 runs, and hangs it up through node 1.
+    const callId = one.node.sip.calls.calls[0]?.id as string;
+    const api = (path: string, method = "GET") =>
+      fetch(`${two.api}${path}`, { method, headers: { authorization: `Bearer ${two.adminToken}` } });
+    await eventually(async () => (await api(`/calls/${callId}`)).status === 200, "node 2 to know the call");
+    const seen = (await (await api(`/calls/${callId}`)).json()) as { node: string; state: string };
+    assert.equal(seen.node, "node1");
+    assert.equal(seen.state, "answered");
+    assert.equal((await api(`/calls/${callId}`, "DELETE")).status, 204);
+    await eventually(() => a.state === "Idle" && b.state === "Idle", "both phones hung up by node 1");
+    await eventually(
+      async () => ((await (await api(`/calls/${callId}`)).json()) as { state: string }).state === "ended",
+      "node 2 to see the call end",
+    );
+    assert.equal((await api(`/calls/${callId}`, "DELETE")).status, 404, "an ended call cannot be hung up");
   });
 
   test("a user unregistered on one node is gone on the other", async (t) => {

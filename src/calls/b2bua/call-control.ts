@@ -33,6 +33,7 @@ import { CallJournal } from "./call-journal.ts";
 import type { CallPresence, NodeReply, NodeRequest } from "./call-presence.ts";
 import { ConferenceRooms } from "./conference-rooms.ts";
 import { connectCaller } from "./connect-caller.ts";
+import { watchFeatureCodes } from "./feature-codes.ts";
 import { preemptElsewhere, preemptLeg } from "./preemption.ts";
 
 export interface CallControlOptions {
@@ -116,7 +117,10 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         this.set(calls.size);
       },
     });
-    this.journal = new CallJournal({ clock: options.clock });
+    this.journal = new CallJournal({
+      clock: options.clock,
+      ...(options.presence ? { node: options.presence.nodeId } : {}),
+    });
     this.conferences = new ConferenceRooms({ engine: options.engine, logger: options.logger });
     this.cdrs = options.cdrs
       ? new CdrWriter({
@@ -224,6 +228,25 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     return call;
   }
 
+  /**
+   * Hangs up a call wherever it runs: here, or (in a cluster) on the node the journal says runs
+   * it. False when no node has it.
+   */
+  async hangupAnywhere(callId: string): Promise<boolean> {
+    const local = this.#calls.get(callId);
+    if (local) {
+      local.hangup(undefined, "NORMAL_CLEARING");
+      return true;
+    }
+    const node = this.journal.get(callId)?.node;
+    const presence = this.#o.presence;
+    if (!node || !presence || node === presence.nodeId) return false;
+    const reply = await presence
+      .request(node, { kind: "hangup", callId })
+      .catch(() => ({ kind: "gone" }) as const);
+    return reply.kind === "hungup";
+  }
+
   /** Whether `aor` is a party of a call in progress on this node. */
   isBusy(aor: string): boolean {
     return (this.#busy.get(aor)?.size ?? 0) > 0;
@@ -275,6 +298,12 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
 
   /** Another node asks about a call here (preempt a user's leg for its call of higher priority). */
   async #answerNode(request: NodeRequest): Promise<NodeReply> {
+    if (request.kind === "hangup") {
+      const call = this.#calls.get(request.callId);
+      if (!call) return { kind: "gone" };
+      call.hangup(undefined, "NORMAL_CLEARING");
+      return { kind: "hungup", callId: call.id };
+    }
     const call = this.#calls.get(request.callId);
     const leg = call?.leg(request.legId);
     if (!call || !leg || leg.ended) return { kind: "gone" };
@@ -400,30 +429,6 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     return match ? this.#o.router.subscribers.byExtension(match[1] as string, match[2] as string) : undefined;
   }
 
-  /**
-   * Feature codes during answered calls: a party's digits are gathered (a pause of more than 3 s
-   * starts over) and a sequence that ends in a registered code runs its feature.
-   */
-  #watchFeatureCodes(call: Call): void {
-    if (this.#features.size === 0) return;
-    const typed = new Map<string, { digits: string; at: number }>();
-    call.on("dtmf", (party, { digit }) => {
-      const now = this.#o.clock.monotonic();
-      const previous = typed.get(party.id);
-      const digits = (previous && now - previous.at < 3000 ? previous.digits : "") + digit;
-      typed.set(party.id, { digits: digits.slice(-8), at: now });
-      for (const [code, feature] of this.#features) {
-        if (!digits.endsWith(code) || party.state !== "Answered") continue;
-        typed.delete(party.id);
-        call.logger.info({ feature: feature.name, legId: party.id }, "feature code");
-        Promise.resolve(feature.run(call, party)).catch((error: unknown) =>
-          call.logger.error({ err: error, feature: feature.name }, "feature code failed"),
-        );
-        return;
-      }
-    });
-  }
-
   /** The caller ID of a user from their profile: extension and display name, and their first phone number for trunks. */
   #profile(user: Subscriber): { number: string; name?: string; external?: string } {
     return {
@@ -519,7 +524,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     this.#calls.set(call.id, call);
     this.cdrs?.follow(call, caller ? { caller } : {});
     this.journal.follow(call);
-    this.#watchFeatureCodes(call);
+    watchFeatureCodes(call, this.#features, this.#o.clock);
     // A user whose phone answered a leg of any call is busy until that leg ends.
     call.on("answered", (party) => {
       const leg = call.leg(party.id);

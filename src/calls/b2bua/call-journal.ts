@@ -29,6 +29,8 @@ export interface CallStatus {
   answeredAt?: number;
   endedAt?: number;
   cause?: HangupCause;
+  /** The cluster node that runs the call; none for a node running alone. */
+  node?: string;
   events: CallProgressEvent[];
 }
 
@@ -48,8 +50,11 @@ export class CallJournal extends TypedEmitter<CallJournalEvents> {
   readonly #calls = new Map<string, CallStatus>();
   readonly #ended: string[] = [];
 
-  constructor(options: { clock: Clock; retainMs?: number; maxEnded?: number }) {
+  readonly #node: string | undefined;
+
+  constructor(options: { clock: Clock; retainMs?: number; maxEnded?: number; node?: string }) {
     super();
+    this.#node = options.node;
     this.#clock = options.clock;
     this.#retainMs = options.retainMs ?? 10 * 60_000;
     this.#maxEnded = options.maxEnded ?? 1000;
@@ -74,6 +79,7 @@ export class CallJournal extends TypedEmitter<CallJournalEvents> {
       to: call.dialled,
       state: "dialling",
       createdAt: this.#clock.now(),
+      ...(this.#node ? { node: this.#node } : {}),
       events: [],
     };
     this.#calls.set(call.id, status);
@@ -115,6 +121,24 @@ export class CallJournal extends TypedEmitter<CallJournalEvents> {
       this.#ended.push(call.id);
       this.#expire();
     });
+  }
+
+  /**
+   * A step of a call another node of the cluster runs (its journal published it): the status is
+   * taken as that node sent it, and the step is announced here too, so the API and the portal on
+   * any node follow every call.
+   */
+  mirror(remote: Omit<CallStatus, "events">, event: CallProgressEvent): void {
+    const status = this.#calls.get(remote.id) ?? { ...remote, events: [] };
+    Object.assign(status, remote, { events: status.events });
+    if (status.events.some((e) => e.seq === event.seq)) return;
+    status.events.push(event);
+    this.#calls.set(status.id, status);
+    this.safeEmit("progress", status, event);
+    if (event.type === "ended") {
+      this.#ended.push(status.id);
+      this.#expire();
+    }
   }
 
   #add(status: CallStatus, event: Omit<CallProgressEvent, "seq" | "at">): void {

@@ -8,19 +8,23 @@ export interface PresenceEntry {
 }
 
 /** What one node asks another about a call running there. */
-export type NodeRequest = {
-  kind: "preempt";
-  /** The user's leg to preempt, and its call. */
-  legId: string;
-  callId: string;
-  /** The preempting call's priority: calls of this priority or higher are left alone. */
-  priority: number;
-  /** What the other parties of the preempted call hear before their BYE. */
-  announcement: CallPlayItem[];
-};
+export type NodeRequest =
+  | {
+      kind: "preempt";
+      /** The user's leg to preempt, and its call. */
+      legId: string;
+      callId: string;
+      /** The preempting call's priority: calls of this priority or higher are left alone. */
+      priority: number;
+      /** What the other parties of the preempted call hear before their BYE. */
+      announcement: CallPlayItem[];
+    }
+  /** Hang up a call (every party) that runs on that node (an API request that reached another node). */
+  | { kind: "hangup"; callId: string };
 
 export type NodeReply =
   | { kind: "preempted"; callId: string; others: string[] }
+  | { kind: "hungup"; callId: string }
   | { kind: "blocked" }
   /** The leg or call is not (or no longer) on that node. */
   | { kind: "gone" };

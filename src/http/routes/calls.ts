@@ -52,6 +52,9 @@ const Status = Type.Object(
     answeredAt: Type.Optional(IsoTime),
     endedAt: Type.Optional(IsoTime),
     cause: Type.Optional(Type.String()),
+    node: Type.Optional(
+      Type.String({ description: "The cluster node that runs the call (cluster.node_id)." }),
+    ),
     events: Type.Array(ProgressEvent),
   },
   { description: "A call in progress or recently ended (kept 10 minutes)." },
@@ -173,6 +176,26 @@ export const callRoutes: FastifyPluginAsyncTypebox<CallRoutesOptions> = async (a
       const status = control().journal.get(request.params.id);
       if (!status) throw new HttpError("CALL_NOT_FOUND", `no call ${request.params.id}`);
       return statusView(status);
+    },
+  );
+
+  app.delete(
+    "/calls/:id",
+    {
+      schema: {
+        tags: ["calls"],
+        summary: "Hang up a call",
+        description:
+          "Every party gets BYE (or CANCEL while ringing). In a cluster the node that runs the call hangs it up, whichever node took the request.",
+        params: Type.Object({ id: Type.String() }),
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await control().hangupAnywhere(request.params.id)))
+        throw new HttpError("CALL_NOT_FOUND", `no call ${request.params.id} in progress`);
+      reply.code(204);
+      return null;
     },
   );
 
