@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
 import { type TestContext, test } from "node:test";
-import { SystemClock } from "../../src/kernel/clock.ts";
-import { silentLogger } from "../../src/kernel/log.ts";
-import { SoftPhone } from "../../src/phone/index.ts";
 import { eventually } from "../support/call-peers.ts";
 import { freshDatabase } from "../support/databases.ts";
 import { hears } from "../support/emergency.ts";
 import { type Kamailio, startKamailio } from "../support/kamailio.ts";
 import { freshRedis } from "../support/redis.ts";
 import { type SipTestNode, startSipTestNode } from "../support/sip-node.ts";
+import { closeSoftPhones, registeredSoftPhone } from "../support/soft-phones.ts";
 
 const DOMAIN = "parley.test";
 
@@ -21,9 +19,8 @@ async function frontDoorCluster(t: TestContext, users: string[]) {
   const redis = await freshRedis(t);
   if (!db || !redis) return undefined;
   const nodes: SipTestNode[] = [];
-  const phones: SoftPhone[] = [];
   t.after(async () => {
-    await Promise.all(phones.map((p) => p.close()));
+    await closeSoftPhones(t);
     for (const node of nodes) await node.stop();
     await redis.flush();
     await db.drop();
@@ -45,22 +42,8 @@ async function frontDoorCluster(t: TestContext, users: string[]) {
     }),
   });
   if (!kamailio) return undefined;
-  const phone = async (extension: string, toneHz: number, autoAnswer = false) => {
-    const p = new SoftPhone({
-      extension,
-      password: `pw-${extension}`,
-      server: { address: kamailio.address, port: kamailio.port },
-      domain: DOMAIN,
-      clock: new SystemClock(),
-      logger: silentLogger(),
-      toneHz,
-      autoAnswer,
-    });
-    phones.push(p);
-    await p.start();
-    await p.register();
-    return p;
-  };
+  const phone = (extension: string, toneHz: number, autoAnswer = false) =>
+    registeredSoftPhone(t, { extension, server: kamailio.target, domain: DOMAIN, toneHz, autoAnswer });
   return { nodes: nodes as [SipTestNode, SipTestNode], kamailio, phone };
 }
 

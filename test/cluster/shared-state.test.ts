@@ -3,15 +3,13 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
-import { SystemClock } from "../../src/kernel/clock.ts";
-import { silentLogger } from "../../src/kernel/log.ts";
 import { readWav } from "../../src/media/index.ts";
-import { SoftPhone } from "../../src/phone/index.ts";
 import { eventually } from "../support/call-peers.ts";
 import { freshDatabase } from "../support/databases.ts";
 import { hears } from "../support/emergency.ts";
 import { freshRedis } from "../support/redis.ts";
 import { type SipTestNode, startSipTestNode } from "../support/sip-node.ts";
+import { closeSoftPhones, registeredSoftPhone } from "../support/soft-phones.ts";
 import { toneWav } from "../support/voicemail.ts";
 
 /**
@@ -24,9 +22,8 @@ async function cluster(t: TestContext, users: string[], toml = "") {
   const redis = await freshRedis(t);
   if (!db || !redis) return undefined;
   const nodes: SipTestNode[] = [];
-  const phones: SoftPhone[] = [];
   t.after(async () => {
-    await Promise.all(phones.map((p) => p.close()));
+    await closeSoftPhones(t);
     for (const node of nodes) await node.stop();
     await redis.flush();
     await db.drop();
@@ -46,23 +43,8 @@ async function cluster(t: TestContext, users: string[], toml = "") {
       ),
     );
   }
-  const phone = async (node: SipTestNode, extension: string, toneHz: number, autoAnswer = false) => {
-    const [address = "127.0.0.1", port = "0"] = node.target.split(":");
-    const p = new SoftPhone({
-      extension,
-      password: `pw-${extension}`,
-      server: { address, port: Number(port) },
-      domain: node.domain,
-      clock: new SystemClock(),
-      logger: silentLogger(),
-      toneHz,
-      autoAnswer,
-    });
-    phones.push(p);
-    await p.start();
-    await p.register();
-    return p;
-  };
+  const phone = (node: SipTestNode, extension: string, toneHz: number, autoAnswer = false) =>
+    registeredSoftPhone(t, { extension, server: node.target, toneHz, autoAnswer });
   return { nodes: nodes as [SipTestNode, SipTestNode], phone };
 }
 

@@ -1,29 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SystemClock } from "../../../src/kernel/clock.ts";
-import { silentLogger } from "../../../src/kernel/log.ts";
-import { SoftPhone } from "../../../src/phone/index.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
+import { closeSoftPhones, registeredSoftPhone } from "../../support/soft-phones.ts";
 
 test("DELETE /api/v1/calls/{id} hangs up a call in progress (the phone gets BYE); an unknown or ended call is 404", async (t) => {
   const parley = await startSipTestNode(["1201"]);
-  const [address = "127.0.0.1", port = "0"] = parley.target.split(":");
-  const phone = new SoftPhone({
-    extension: "1201",
-    password: "pw-1201",
-    server: { address, port: Number(port) },
-    domain: parley.domain,
-    clock: new SystemClock(),
-    logger: silentLogger(),
-    autoAnswer: true,
-  });
   t.after(async () => {
-    await phone.close();
+    await closeSoftPhones(t);
     await parley.stop();
   });
-  await phone.start();
-  await phone.register();
+  const phone = await registeredSoftPhone(t, { extension: "1201", server: parley.target, autoAnswer: true });
   const api = (path: string, method = "GET", body?: unknown) =>
     fetch(`${parley.api}${path}`, {
       method,

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SystemClock } from "../../../src/kernel/clock.ts";
-import { silentLogger } from "../../../src/kernel/log.ts";
-import { SoftPhone } from "../../../src/phone/index.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
+import { closeSoftPhones, registeredSoftPhone } from "../../support/soft-phones.ts";
 
 /**
  * Precedence between emergency calls: a user in an emergency call is not preempted by another of
@@ -39,28 +37,12 @@ retries = 0
 `,
     },
   );
-  const phones: SoftPhone[] = [];
   t.after(async () => {
-    await Promise.all(phones.map((p) => p.close()));
+    await closeSoftPhones(t);
     await parley.stop();
   });
-  const [address = "127.0.0.1", port = "0"] = parley.target.split(":");
-  const start = async (extension: string, autoAnswer: boolean) => {
-    const phone = new SoftPhone({
-      extension,
-      password: `pw-${extension}`,
-      server: { address, port: Number(port) },
-      domain: parley.domain,
-      clock: new SystemClock(),
-      logger: silentLogger(),
-      toneHz: 1000,
-      autoAnswer,
-    });
-    phones.push(phone);
-    await phone.start();
-    await phone.register();
-    return phone;
-  };
+  const start = (extension: string, autoAnswer: boolean) =>
+    registeredSoftPhone(t, { extension, server: parley.target, toneHz: 1000, autoAnswer });
   const a = await start("8001", false);
   await start("8002", true);
   const c = await start("8003", false);

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SystemClock } from "../../../src/kernel/clock.ts";
-import { silentLogger } from "../../../src/kernel/log.ts";
-import { SoftPhone } from "../../../src/phone/index.ts";
 import { eventually } from "../../support/call-peers.ts";
 import { hears } from "../../support/emergency.ts";
 import { startSipTestNode } from "../../support/sip-node.ts";
+import { closeSoftPhones, registeredSoftPhone } from "../../support/soft-phones.ts";
 
 /**
  * emergency.busy_callee = "second-call": Parley does not preempt; it rings the busy callee's phone
@@ -28,28 +26,12 @@ announcement = false
 `,
     },
   );
-  const phones: SoftPhone[] = [];
   t.after(async () => {
-    await Promise.all(phones.map((p) => p.close()));
+    await closeSoftPhones(t);
     await parley.stop();
   });
-  const [address = "127.0.0.1", port = "0"] = parley.target.split(":");
-  const start = async (extension: string, toneHz: number, autoAnswer: boolean) => {
-    const phone = new SoftPhone({
-      extension,
-      password: `pw-${extension}`,
-      server: { address, port: Number(port) },
-      domain: parley.domain,
-      clock: new SystemClock(),
-      logger: silentLogger(),
-      toneHz,
-      autoAnswer,
-    });
-    phones.push(phone);
-    await phone.start();
-    await phone.register();
-    return phone;
-  };
+  const start = (extension: string, toneHz: number, autoAnswer: boolean) =>
+    registeredSoftPhone(t, { extension, server: parley.target, toneHz, autoAnswer });
   const a = await start("7001", 650, false);
   const b = await start("7002", 1050, true);
   const c = await start("7003", 1450, false);
