@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { type TestContext, test } from "node:test";
 import { eventually } from "../support/call-peers.ts";
-import { freshDatabase } from "../support/databases.ts";
+import { startClusterNodes } from "../support/cluster-nodes.ts";
 import { hears } from "../support/emergency.ts";
 import { type Kamailio, startKamailio } from "../support/kamailio.ts";
-import { freshRedis } from "../support/redis.ts";
-import { type SipTestNode, startSipTestNode } from "../support/sip-node.ts";
-import { closeSoftPhones, registeredSoftPhone } from "../support/soft-phones.ts";
+import type { SipTestNode } from "../support/sip-node.ts";
+import { registeredSoftPhone } from "../support/soft-phones.ts";
 
 const DOMAIN = "parley.test";
 
@@ -15,26 +14,8 @@ const DOMAIN = "parley.test";
  * front, and Parley's own softphones registering and calling through Kamailio only.
  */
 async function frontDoorCluster(t: TestContext, users: string[]) {
-  const db = await freshDatabase(t, "postgres");
-  const redis = await freshRedis(t);
-  if (!db || !redis) return undefined;
-  const nodes: SipTestNode[] = [];
-  t.after(async () => {
-    await closeSoftPhones(t);
-    for (const node of nodes) await node.stop();
-    await redis.flush();
-    await db.drop();
-  });
-  for (const id of ["node1", "node2"])
-    nodes.push(
-      await startSipTestNode(users, {
-        PARLEY_DATABASE_URL: db.url,
-        PARLEY_CLUSTER_REDIS: redis.url,
-        PARLEY_CLUSTER_KEY_PREFIX: redis.prefix,
-        PARLEY_CLUSTER_NODE_ID: id,
-        PARLEY_SIP_NONCE_SECRET: "front-door-calls-shared-secret",
-      }),
-    );
+  const nodes = await startClusterNodes(t, users);
+  if (!nodes) return undefined;
   const kamailio = await startKamailio(t, {
     nodes: nodes.map((n) => {
       const [address = "127.0.0.1", port = "0"] = n.target.split(":");
@@ -44,7 +25,7 @@ async function frontDoorCluster(t: TestContext, users: string[]) {
   if (!kamailio) return undefined;
   const phone = (extension: string, toneHz: number, autoAnswer = false) =>
     registeredSoftPhone(t, { extension, server: kamailio.target, domain: DOMAIN, toneHz, autoAnswer });
-  return { nodes: nodes as [SipTestNode, SipTestNode], kamailio, phone };
+  return { nodes, kamailio, phone };
 }
 
 /** The node (index) Kamailio's dispatcher hashes user@DOMAIN's REGISTER to. */

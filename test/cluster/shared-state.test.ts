@@ -5,11 +5,10 @@ import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import { readWav } from "../../src/media/index.ts";
 import { eventually } from "../support/call-peers.ts";
-import { freshDatabase } from "../support/databases.ts";
+import { startClusterNodes } from "../support/cluster-nodes.ts";
 import { hears } from "../support/emergency.ts";
-import { freshRedis } from "../support/redis.ts";
-import { type SipTestNode, startSipTestNode } from "../support/sip-node.ts";
-import { closeSoftPhones, registeredSoftPhone } from "../support/soft-phones.ts";
+import type { SipTestNode } from "../support/sip-node.ts";
+import { registeredSoftPhone } from "../support/soft-phones.ts";
 import { toneWav } from "../support/voicemail.ts";
 
 /**
@@ -18,34 +17,11 @@ import { toneWav } from "../support/voicemail.ts";
  * other sees, and a call of higher priority on one node preempts a user's call on the other.
  */
 async function cluster(t: TestContext, users: string[], toml = "") {
-  const db = await freshDatabase(t, "postgres");
-  const redis = await freshRedis(t);
-  if (!db || !redis) return undefined;
-  const nodes: SipTestNode[] = [];
-  t.after(async () => {
-    await closeSoftPhones(t);
-    for (const node of nodes) await node.stop();
-    await redis.flush();
-    await db.drop();
-  });
-  for (const id of ["node1", "node2"]) {
-    nodes.push(
-      await startSipTestNode(
-        users,
-        {
-          PARLEY_DATABASE_URL: db.url,
-          PARLEY_CLUSTER_REDIS: redis.url,
-          PARLEY_CLUSTER_KEY_PREFIX: redis.prefix,
-          PARLEY_CLUSTER_NODE_ID: id,
-          PARLEY_SIP_NONCE_SECRET: "shared-cluster-secret",
-        },
-        { toml },
-      ),
-    );
-  }
+  const nodes = await startClusterNodes(t, users, { toml });
+  if (!nodes) return undefined;
   const phone = (node: SipTestNode, extension: string, toneHz: number, autoAnswer = false) =>
     registeredSoftPhone(t, { extension, server: node.target, toneHz, autoAnswer });
-  return { nodes: nodes as [SipTestNode, SipTestNode], phone };
+  return { nodes, phone };
 }
 
 describe("two nodes sharing PostgreSQL and Redis", () => {

@@ -46,6 +46,34 @@ describe("RelayBridge", () => {
   }
 });
 
+/**
+ * Joins `legs` to `mixer` as p0, p1 … and has each send its tone for 30 frames, one 20 ms tick of
+ * the mixer per frame once every leg's frame has arrived.
+ */
+async function feedConference(
+  mixer: ConferenceMixer,
+  legs: Array<Awaited<ReturnType<typeof leg>>>,
+  freqs: number[],
+  clock: FakeClock,
+): Promise<void> {
+  legs.forEach((l, i) => {
+    mixer.join(`p${i}`, l.endpoint);
+  });
+  const arrived = legs.map(() => 0);
+  legs.forEach((l, i) => {
+    l.endpoint.session.on("packet", () => {
+      arrived[i] = (arrived[i] ?? 0) + 1;
+    });
+  });
+  for (let frame = 0; frame < 30; frame++) {
+    legs.forEach((l, i) => {
+      l.peer.send(encodeG711(l.codec, tone(freqs[i] as number, frame)), { payloadType: PT[l.codec] });
+    });
+    await until(() => arrived.every((n) => n > frame), `frame ${frame} at the mixer`);
+    clock.advance(20);
+  }
+}
+
 describe("ConferenceMixer", () => {
   test("three participants at 1, 2 and 3 kHz each hear exactly the other two", async (t) => {
     const clock = new FakeClock();
@@ -56,22 +84,7 @@ describe("ConferenceMixer", () => {
       for (const l of legs) l.close();
     });
     const freqs = [1000, 2000, 3000];
-    legs.forEach((l, i) => {
-      mixer.join(`p${i}`, l.endpoint);
-    });
-    const arrived = legs.map(() => 0);
-    legs.forEach((l, i) => {
-      l.endpoint.session.on("packet", () => {
-        arrived[i] = (arrived[i] ?? 0) + 1;
-      });
-    });
-    for (let frame = 0; frame < 30; frame++) {
-      legs.forEach((l, i) => {
-        l.peer.send(encodeG711(l.codec, tone(freqs[i] as number, frame)), { payloadType: PT[l.codec] });
-      });
-      await until(() => arrived.every((n) => n > frame), `frame ${frame} at the mixer`);
-      clock.advance(20);
-    }
+    await feedConference(mixer, legs, freqs, clock);
     await until(() => legs.every((l) => l.heard.length >= 25), "mixed frames at every phone");
     legs.forEach((l, i) => {
       const pcm = audio(l.heard.slice(5), l.codec);
@@ -102,22 +115,7 @@ describe("ConferenceRecorder", () => {
       for (const l of legs) l.close();
     });
     const freqs = [1000, 2000, 3000];
-    legs.forEach((l, i) => {
-      mixer.join(`p${i}`, l.endpoint);
-    });
-    const arrived = legs.map(() => 0);
-    legs.forEach((l, i) => {
-      l.endpoint.session.on("packet", () => {
-        arrived[i] = (arrived[i] ?? 0) + 1;
-      });
-    });
-    for (let frame = 0; frame < 30; frame++) {
-      legs.forEach((l, i) => {
-        l.peer.send(encodeG711(l.codec, tone(freqs[i] as number, frame)), { payloadType: PT[l.codec] });
-      });
-      await until(() => arrived.every((n) => n > frame), `frame ${frame} at the mixer`);
-      clock.advance(20);
-    }
+    await feedConference(mixer, legs, freqs, clock);
     recorder.close();
     clock.advance(100);
     assert.equal(recorder.framesWritten, 30, "one frame per tick while recording, none after close");
