@@ -404,6 +404,7 @@ export class ParleyNode {
         messageWaiting: this.#cluster
           ? await this.#cluster.messageWaiting(this.#sip.messageWaiting)
           : this.#sip.messageWaiting,
+        ...(this.#cluster ? { leadership: this.#cluster.leadership } : {}),
       });
       this.#clickToCall = startClickToCallNode({
         config,

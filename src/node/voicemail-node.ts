@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { CallControl } from "../calls/index.ts";
+import type { LeadershipRole } from "../cluster/index.ts";
 import type { Config } from "../config/index.ts";
 import type { SubscriberDirectory } from "../directory/index.ts";
 import { ImapServer } from "../imap/index.ts";
@@ -33,6 +34,11 @@ export interface VoicemailNodeDeps {
   defaultDomain: string;
   calls: CallControl;
   messageWaiting?: { update(aor: string, summary: MessageSummary | undefined): void };
+  /**
+   * In a cluster: the SMTP outbox's pending messages (left by a restart or a dead node) are
+   * resumed by the node that leads "smtp-outbox" only; each node still sends what it enqueues.
+   */
+  leadership?: { join(name: string, role: LeadershipRole): void };
 }
 
 /** Service 2 on a node: the voicemail service, its IMAP4rev1 server and its SMTP receiver and outbox. */
@@ -140,7 +146,17 @@ export async function startVoicemailNode(deps: VoicemailNodeDeps): Promise<Voice
   });
   const voicemail = service;
   await voicemail.start();
-  await outbox.start();
+  if (deps.leadership) {
+    let resumed = false;
+    deps.leadership.join("smtp-outbox", {
+      lead: () => {
+        if (resumed) return;
+        resumed = true;
+        outbox.start().catch((error: unknown) => log.error({ err: error }, "SMTP outbox not resumed"));
+      },
+      follow: () => {},
+    });
+  } else await outbox.start();
   deps.calls.register(voicemail.module);
 
   let receiver: SmtpReceiver | undefined;
