@@ -31,6 +31,10 @@
 //   --kamailio-children N  Kamailio UDP workers (default 4)
 //   --max-seconds N      hard deadline for the whole run (default: computed)
 //   --parley-node-args=… extra node options for the Parley process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p")
+//   --external 127.0.0.1:PORT  a call server started elsewhere, measured as target `external` (only
+//                        when --targets names it): its users exist, its RTP ports are its own;
+//                        --external-pids a,b: process groups counted as its CPU; --external-label
+//                        (bench/cluster/run.mjs runs Kamailio in front of Parley nodes this way)
 import { spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import {
@@ -40,7 +44,6 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   writeFileSync,
 } from "node:fs";
@@ -50,6 +53,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { NgClient } from "../media/ng.mjs";
 import { makeUsers, userName } from "../register/make-users.mjs";
+import { groupCpuSeconds, machineJiffies } from "./cpu.mjs";
 import { writeRawAlaw, writeRtpPcap } from "./make-pcap.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -64,7 +68,6 @@ const MAX_SETUP_MS = 1000; // a call set up slower than this counts as failed
 const PCAP_MARGIN_SECONDS = 0.3; // the RTP stream ends this long before the BYE
 const PARLEY_RTP = { min: 10000, max: 21998 };
 const RTPENGINE_RTP = { min: 22000, max: 32766 }; // below the kernel's ephemeral range (32768+)
-const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -83,6 +86,9 @@ const { values: argv } = parseArgs({
     "max-seconds": { type: "string" },
     "parley-node-args": { type: "string" },
     media: { type: "string" },
+    external: { type: "string" },
+    "external-pids": { type: "string" },
+    "external-label": { type: "string" },
   },
 });
 const option = (name, fallback) =>
@@ -279,32 +285,6 @@ async function waitForSip(port, seconds, isAlive) {
   } finally {
     socket.close();
   }
-}
-
-/** utime + stime (s) of every live process in process group `pgid` (a detached child's PID). */
-function groupCpuSeconds(pgid) {
-  let total = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
-    if (Number(fields[2]) !== pgid) continue;
-    total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  }
-  return total;
-}
-
-/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
-function machineJiffies() {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((sum, x) => sum + x, 0);
-  return { busy: total - fields[3] - (fields[4] ?? 0), total };
 }
 
 /**
@@ -588,6 +568,19 @@ const targets = {
       };
     },
   },
+  external: {
+    label: option("external-label", "external"),
+    available: () =>
+      /^127\.0\.0\.1:\d+$/.test(option("external", "")) ? undefined : "--external is not 127.0.0.1:PORT",
+    async start() {
+      const port = Number(option("external").split(":")[1]);
+      const pgids = option("external-pids", "")
+        .split(",")
+        .map(Number)
+        .filter((pid) => pid > 0);
+      return { port, pgids, describe: `the call server at ${HOST}:${port}`, async stop() {} };
+    },
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -855,7 +848,7 @@ async function benchTarget(name, ctxBase) {
       throw new Error(`registering the callees failed (sipp exit ${code}), see ${dir}/register.out`);
     log(`${name}: ${CALLEES} callees registered from udp:${HOST}:${ctx.uasPort}`);
     for (const [index, rate] of RATES.entries()) {
-      if (!alive(server.child)) throw new Error(`${name} died: see ${dir}`);
+      if (server.child && !alive(server.child)) throw new Error(`${name} died: see ${dir}`);
       const step = await runStep(ctx, server, rate, index);
       steps.push(step);
       log(
@@ -885,7 +878,7 @@ async function main() {
     .filter(Boolean);
   const runnable = [];
   for (const name of wanted) {
-    if (!targets[name]) throw new Error(`unknown target ${name} (parley, kamailio)`);
+    if (!targets[name]) throw new Error(`unknown target ${name} (parley, kamailio, external)`);
     const why = targets[name].available();
     if (why) log(`skipping ${name}: ${why}`);
     else runnable.push(name);

@@ -23,6 +23,9 @@
 //   PARLEY_BENCH_KAMAILIO_DB    sqlite (default when db_sqlite.so is installed) or text
 //   PARLEY_BENCH_KAMAILIO_CHILDREN  Kamailio UDP workers (default 2, for the 2-core machines)
 //   PARLEY_BENCH_PARLEY_PERSISTENCE registrar.persistence for Parley: write-through (default) or write-back
+//   PARLEY_BENCH_EXTERNAL       127.0.0.1:PORT of a registrar started elsewhere, measured as target
+//                               `external` (only when PARLEY_BENCH_TARGETS names it): its users must
+//                               already exist (bench/cluster/run.mjs runs its cluster this way)
 import { spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -274,6 +277,20 @@ const targets = [
       };
     },
   },
+  {
+    // A registrar someone else started and stops (bench/cluster: Kamailio in front of Parley
+    // nodes), with the bench users already provisioned. Only run when PARLEY_BENCH_TARGETS names it.
+    name: "external",
+    onRequest: true,
+    available: () =>
+      /^127\.0\.0\.1:\d+$/.test(env.PARLEY_BENCH_EXTERNAL ?? "")
+        ? undefined
+        : "PARLEY_BENCH_EXTERNAL is not 127.0.0.1:PORT",
+    async start() {
+      const port = Number(env.PARLEY_BENCH_EXTERNAL.split(":")[1]);
+      return { host: HOST, port, describe: `the registrar at ${HOST}:${port}`, async stop() {} };
+    },
+  },
 ];
 
 /**
@@ -450,7 +467,7 @@ async function main() {
   const sipp = which("sipp");
   if (!sipp) throw new Error("sipp not on PATH (apt-get install sip-tester)");
   const wanted = env.PARLEY_BENCH_TARGETS?.split(",").map((t) => t.trim());
-  const chosen = targets.filter((t) => !wanted || wanted.includes(t.name));
+  const chosen = targets.filter((t) => (wanted ? wanted.includes(t.name) : !t.onRequest));
   const runnable = [];
   for (const t of chosen) {
     const why = t.available();
