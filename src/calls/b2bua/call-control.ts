@@ -283,10 +283,7 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
         continue;
       }
       by.logger.info({ preemptedCall: call.id, legId, aor }, "preempting a call of lower priority");
-      // Named before their legs end (an ended leg is no longer a user's).
-      const users = new Map(call.parties.map((party) => [party.id, this.#aorOf(party.id)]));
-      const others = preemptLeg(call, leg, announcement, this.conferences);
-      preempted.push({ callId: call.id, others: others.map((other) => users.get(other.id) ?? other.uri) });
+      preempted.push({ callId: call.id, others: this.#preemptHere(call, leg, announcement) });
     }
     if (this.#o.presence) {
       const remote = await preemptElsewhere(this.#o.presence, aor, by, announcement);
@@ -308,10 +305,16 @@ export class CallControl extends TypedEmitter<CallControlEvents> {
     const leg = call?.leg(request.legId);
     if (!call || !leg || leg.ended) return { kind: "gone" };
     if (call.priority >= request.priority) return { kind: "blocked" };
-    const users = new Map(call.parties.map((party) => [party.id, this.#aorOf(party.id)]));
     call.logger.info({ legId: leg.id }, "preempting for a call on another node");
-    const others = preemptLeg(call, leg, request.announcement, this.conferences);
-    return { kind: "preempted", callId: call.id, others: others.map((o) => users.get(o.id) ?? o.uri) };
+    return { kind: "preempted", callId: call.id, others: this.#preemptHere(call, leg, request.announcement) };
+  }
+
+  /** Preempts `leg` of a call on this node; returns the other parties cut off, as users' AORs where they are users. */
+  #preemptHere(call: Call, leg: Leg, announcement: CallPlayItem[]): string[] {
+    // Named before their legs end (an ended leg is no longer a user's).
+    const users = new Map(call.parties.map((party) => [party.id, this.#aorOf(party.id)]));
+    const others = preemptLeg(call, leg, announcement, this.conferences);
+    return others.map((other) => users.get(other.id) ?? other.uri);
   }
 
   // ---- inbound steps -------------------------------------------------------------------------

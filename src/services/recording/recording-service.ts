@@ -266,15 +266,15 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     // the current version, fetched from the database the first time.
     const version = await shared.version(user);
     if (!version) return undefined;
-    const path = join(dir, "shared", `${version}.wav`);
-    if (!existsSync(path)) {
-      const tone = await shared.get(user);
-      if (!tone) return undefined;
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(`${path}.tmp`, tone.wav);
-      renameSync(`${path}.tmp`, join(dir, "shared", `${tone.sha256}.wav`));
-      if (tone.sha256 !== version) return [{ kind: "file", path: join(dir, "shared", `${tone.sha256}.wav`) }];
-    }
+    const copy = (sha256: string) => join(dir, "shared", `${sha256}.wav`);
+    if (existsSync(copy(version))) return [{ kind: "file", path: copy(version) }];
+    // The tone may have changed since `version` was read: the copy is named after what was fetched.
+    const tone = await shared.get(user);
+    if (!tone) return undefined;
+    const path = copy(tone.sha256);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.tmp`, tone.wav);
+    renameSync(`${path}.tmp`, path);
     return [{ kind: "file", path }];
   }
 
