@@ -198,6 +198,11 @@ announcement = false
     assert.deepEqual(await a.call("112"), { answered: true });
     await eventually(() => cEnd !== undefined, "C's call to be cut");
     assert.match(cEnd?.reason ?? "", /^preemption;cause=1;text="UA Preemption"$/);
+    // The record's end is written a moment after the BYE (CDR writes are queued per call).
+    await eventually(
+      async () => (await two.node.cdrs.get(ordinary.id))?.endedAt !== undefined,
+      "the record's end",
+    );
     assert.equal((await two.node.cdrs.get(ordinary.id))?.cause, "PREEMPTED");
     await eventually(() => hears(a.heard().slice(-8000), 1050), "A to hear B");
     const [emergency] = one.node.emergency.calls();
